@@ -1,0 +1,118 @@
+"""Check that a parsed plan can run before any tool is called.
+
+Every problem is collected (not just the first) so the planner can be shown all of them
+at once when it is asked to repair its plan.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from foreplan.errors import ToolError
+from foreplan.tools.toolkit import Toolkit
+from foreplan.types import Plan
+
+
+@dataclass(frozen=True)
+class Problem:
+    step_id: str
+    code: str
+    """unknown_tool, duplicate_id, empty_input, undefined_reference, forward_reference,
+    self_reference, cycle, bad_input, too_many_steps"""
+    message: str
+
+    def __str__(self) -> str:
+        return f"#{self.step_id}: {self.message}" if self.step_id else self.message
+
+
+def validate_plan(plan: Plan, toolkit: Toolkit, max_steps: int | None = None) -> list[Problem]:
+    """All problems that would stop ``plan`` from running with ``toolkit``.
+
+    Returns:
+        An empty list when the plan can run.
+    """
+    problems: list[Problem] = []
+    if max_steps is not None and len(plan.steps) > max_steps:
+        problems.append(Problem("", "too_many_steps", f"the plan has {len(plan.steps)} steps; at most {max_steps} are allowed"))
+    position: dict[str, int] = {}
+    for i, step in enumerate(plan.steps):
+        if step.id in position:
+            problems.append(Problem(step.id, "duplicate_id", f"#{step.id} is defined twice; number the steps #E1, #E2, ..."))
+        else:
+            position[step.id] = i
+    for i, step in enumerate(plan.steps):
+        tool = toolkit.get(step.tool)
+        if tool is None:
+            hint = toolkit.suggest(step.tool)
+            problems.append(Problem(
+                step.id, "unknown_tool",
+                f"unknown tool {step.tool!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+                + f"; the tools are: {', '.join(toolkit.names)}",
+            ))
+        if not step.input.strip():
+            problems.append(Problem(step.id, "empty_input", f"{step.tool}[] has an empty input"))
+        for ref in step.depends_on:
+            if ref == step.id:
+                problems.append(Problem(step.id, "self_reference", f"#{step.id} refers to its own result"))
+            elif ref not in position:
+                problems.append(Problem(step.id, "undefined_reference", f"refers to #{ref}, which no step defines"))
+            elif position[ref] > i:
+                problems.append(Problem(step.id, "forward_reference", f"refers to #{ref}, which comes later; a step may only use earlier results"))
+        if tool is not None and step.input.strip() and not step.references:
+            problem = _input_problem(tool, step.input)
+            if problem:
+                problems.append(Problem(step.id, "bad_input", problem))
+    cycle = _find_cycle(plan)
+    if cycle:
+        problems.append(Problem(cycle[0], "cycle", "steps depend on each other in a circle: " + " -> ".join(f"#{c}" for c in cycle)))
+    return problems
+
+
+def _input_problem(tool, text: str) -> str | None:
+    """Why a literal input cannot fit the tool's schema, or None when it can (or when
+    only the function caller can tell)."""
+    single = tool.single_input
+    if single is not None:
+        try:
+            tool.validate({single: text})
+        except ToolError as exc:
+            return str(exc)
+        return None
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            arguments = json.loads(stripped)
+        except ValueError:
+            return None  # free text that happens to start with "{": the caller decides
+        if isinstance(arguments, dict):
+            try:
+                tool.validate(arguments)
+            except ToolError as exc:
+                return str(exc)
+    return None
+
+
+def _find_cycle(plan: Plan) -> list[str] | None:
+    graph = {s.id: [d for d in s.depends_on if d != s.id] for s in plan.steps}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for dep in graph.get(node, []):
+            if dep not in graph:
+                continue
+            if state.get(dep) == 1:
+                return path[path.index(dep):] + [dep]
+            if dep not in state and (found := visit(dep)):
+                return found
+        state[node] = 2
+        path.pop()
+        return None
+
+    for node in graph:
+        if node not in state and (found := visit(node)):
+            return found
+    return None

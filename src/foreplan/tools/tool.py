@@ -1,0 +1,166 @@
+"""A typed Python function becomes a tool with one decorator.
+
+    @tool(timeout=5)
+    def get_current_time(tz: str = "UTC") -> dict:
+        '''Current date and time in a time zone.
+
+        Args:
+            tz: IANA time zone name, e.g. Europe/Paris.
+        '''
+
+The arguments' JSON schema comes from the type hints (through a pydantic model) and
+the descriptions from the Google-style ``Args:`` section. A parameter without a hint
+or without a description is refused when the module is imported, not when the model
+first calls the tool (as smolagents' ``DocstringParsingException`` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+import pydantic
+
+from foreplan.errors import ToolDefinitionError, ToolError
+
+_SECTION_RE = re.compile(r"^\s*(Args|Arguments|Parameters|Returns|Raises|Yields|Examples?|Notes?):\s*$")
+_ARG_RE = re.compile(r"^\s*(\*{0,2}\w+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
+
+
+def parse_docstring(doc: str) -> tuple[str, dict[str, str], str]:
+    """Split a Google-style docstring into (description, {arg: text}, returns text)."""
+    lines = inspect.cleandoc(doc or "").splitlines()
+    summary: list[str] = []
+    args: dict[str, str] = {}
+    returns: list[str] = []
+    section = None
+    arg_indent = None
+    current = None
+    for line in lines:
+        m = _SECTION_RE.match(line)
+        if m:
+            section = m.group(1)
+            arg_indent = None
+            continue
+        if section is None:
+            summary.append(line)
+        elif section in ("Args", "Arguments", "Parameters"):
+            if not line.strip():
+                continue
+            indent = len(line) - len(line.lstrip())
+            am = _ARG_RE.match(line)
+            if am and (arg_indent is None or indent <= arg_indent):
+                arg_indent = indent
+                current = am.group(1).lstrip("*")
+                args[current] = am.group(3).strip()
+            elif current is not None:  # continuation line of the previous argument
+                args[current] = f"{args[current]} {line.strip()}".strip()
+        elif section == "Returns":
+            returns.append(line.strip())
+    description = " ".join(" ".join(summary).split())
+    return description, args, " ".join(" ".join(returns).split())
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A callable the planner can name. Build one with :func:`tool`."""
+
+    name: str
+    description: str
+    fn: Callable[..., Any]
+    args_model: type[pydantic.BaseModel]
+    returns: str = ""
+    """What the result holds (fields a later step can reference)."""
+    timeout: float = 30.0
+    """Seconds one attempt may take before the step is recorded as a timeout."""
+    retries: int = 0
+    """Extra attempts after a :class:`RetryableToolError`."""
+    side_effects: bool = False
+    examples: tuple[str, ...] = field(default=())
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """JSON schema of the arguments."""
+        return self.args_model.model_json_schema()
+
+    @property
+    def single_input(self) -> str | None:
+        """Name of the one required parameter when the tool takes a single text-like
+        input (the ReWOO ``tool[input]`` case); ``None`` when it needs the caller."""
+        fields = self.args_model.model_fields
+        required = [n for n, f in fields.items() if f.is_required()]
+        candidates = required or list(fields)
+        if len(candidates) != 1:
+            return None
+        ann = fields[candidates[0]].annotation
+        return candidates[0] if ann in (str, int, float) else None
+
+    def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Check and coerce arguments against the schema.
+
+        Raises:
+            ToolError: the arguments do not fit, with pydantic's explanation.
+        """
+        try:
+            model = self.args_model.model_validate(arguments)
+        except pydantic.ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in exc.errors()
+            )
+            raise ToolError(f"arguments for {self.name} do not fit its schema: {problems}") from None
+        return {name: getattr(model, name) for name in self.args_model.model_fields}
+
+    def __call__(self, **arguments: Any) -> Any:
+        """Validate the arguments and run the tool (async tools in their own loop)."""
+        kwargs = self.validate(arguments)
+        if inspect.iscoroutinefunction(self.fn):
+            return asyncio.run(self.fn(**kwargs))
+        return self.fn(**kwargs)
+
+
+def tool(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    timeout: float = 30.0,
+    retries: int = 0,
+    side_effects: bool = False,
+) -> Any:
+    """Turn a type-hinted, documented function into a :class:`Tool`.
+
+    Usable bare (``@tool``) or with options (``@tool(timeout=5)``).
+
+    Raises:
+        ToolDefinitionError: a parameter has no type hint or no ``Args:`` entry, or the
+            function has no description.
+    """
+
+    def build(f: Callable[..., Any]) -> Tool:
+        tool_name = name or f.__name__
+        description, arg_docs, returns = parse_docstring(f.__doc__ or "")
+        if not description:
+            raise ToolDefinitionError(f"tool {tool_name!r}: add a docstring saying what it does")
+        try:
+            hints = get_type_hints(f)
+        except Exception as exc:  # a hint that names something undefined
+            raise ToolDefinitionError(f"tool {tool_name!r}: cannot resolve type hints: {exc}") from None
+        fields: dict[str, Any] = {}
+        for pname, param in inspect.signature(f).parameters.items():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                raise ToolDefinitionError(f"tool {tool_name!r}: *args/**kwargs cannot be described to a model")
+            if pname not in hints:
+                raise ToolDefinitionError(f"tool {tool_name!r}: parameter {pname!r} needs a type hint")
+            if pname not in arg_docs:
+                raise ToolDefinitionError(
+                    f"tool {tool_name!r}: parameter {pname!r} is not described in the docstring's Args: section"
+                )
+            default = ... if param.default is param.empty else param.default
+            fields[pname] = (hints[pname], pydantic.Field(default, description=arg_docs[pname]))
+        model = pydantic.create_model(f"{tool_name}_arguments", **fields)
+        return Tool(tool_name, description, f, model, returns, timeout, retries, side_effects)
+
+    return build(fn) if fn is not None else build

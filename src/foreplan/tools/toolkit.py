@@ -1,0 +1,127 @@
+"""A toolkit: the tools one agent may call, and how the planner is told about them.
+
+The same object feeds the planner prompt (one ``name[input]: description`` line per
+tool), the plan grammar (only these names), the validator (unknown tool, input that
+cannot fit) and the worker (which function to call). Users add their own tools from a
+Python file with ``--tools PATH``: every ``@tool``-decorated function in it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import sys
+import traceback
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from foreplan.errors import ConfigError, ToolsFileError
+from foreplan.tools.tool import Tool
+
+
+class Toolkit:
+    """An ordered set of tools, by name."""
+
+    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+        self._tools: dict[str, Tool] = {}
+        for t in tools:
+            self.add(t)
+
+    def add(self, t: Tool, replace: bool = False) -> None:
+        """Add a tool.
+
+        Raises:
+            ConfigError: another tool already has this name (and ``replace`` is false).
+        """
+        if t.name in self._tools and not replace:
+            raise ConfigError(f"two tools are named {t.name!r}; rename one (tool(name=...))")
+        self._tools[t.name] = t
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def suggest(self, name: str) -> str | None:
+        """The known tool name closest to ``name`` (case-insensitive first)."""
+        for known in self._tools:
+            if known.lower() == name.lower():
+                return known
+        close = difflib.get_close_matches(name, list(self._tools), n=1, cutoff=0.6)
+        return close[0] if close else None
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def describe(self) -> list[str]:
+        """One line per tool for the planner prompt: ``name[input]: description``."""
+        lines = []
+        for t in self:
+            line = f"{t.name}[input]: {t.description}"
+            if t.single_input is None:
+                args = ", ".join(
+                    f"{n} ({_type_name(f.annotation)}{'' if f.is_required() else ', optional'}): {f.description}"
+                    for n, f in t.args_model.model_fields.items()
+                )
+                line += f" Input describes the arguments: {args}."
+            if t.returns:
+                line += f" Returns: {t.returns}"
+            lines.append(line)
+        return lines
+
+
+def _type_name(annotation: object) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
+def load_tools_file(path: str | Path) -> list[Tool]:
+    """Import a user's Python file and return every :class:`Tool` defined in it.
+
+    Raises:
+        ToolsFileError: the file is missing, is not Python, fails to import (the
+            message shows the error and the line), or defines no tool.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ToolsFileError(f"tools file {path} does not exist")
+    if path.suffix != ".py":
+        raise ToolsFileError(f"tools file {path} is not a Python file (.py)")
+    module_name = f"foreplan_user_tools_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ToolsFileError(f"cannot import {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except ConfigError as exc:  # e.g. a ToolDefinitionError from @tool
+        sys.modules.pop(module_name, None)
+        raise ToolsFileError(f"{path}: {exc}") from None
+    except BaseException as exc:  # the user's code may raise anything, even SystemExit
+        sys.modules.pop(module_name, None)
+        where = _user_frame(exc, path)
+        raise ToolsFileError(
+            f"importing {path} failed{where}: {type(exc).__name__}: {exc}. Fix the file and try again."
+        ) from None
+    tools = [v for v in vars(module).values() if isinstance(v, Tool)]
+    if not tools:
+        raise ToolsFileError(
+            f"{path} defines no tools. Decorate functions with @foreplan.tool "
+            "(type hints and an Args: docstring section are required)."
+        )
+    return tools
+
+
+def _user_frame(exc: BaseException, path: Path) -> str:
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        return f" (line {exc.lineno})"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
+    return f" (line {frames[-1].lineno})" if frames else ""

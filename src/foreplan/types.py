@@ -1,0 +1,169 @@
+"""Shared dataclasses: the plan, its steps, the evidence they produce, token usage.
+
+Every layer speaks these; none of them imports anything else from foreplan, so the
+planner, the worker, the solver, the CLI and the server agree on one vocabulary.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+#: ``#E3`` or a typed field of it: ``#E2.rows[0].Title``. The negative look-ahead keeps
+#: ``#E10`` from reading as ``#E1`` followed by ``0``.
+REFERENCE_RE = re.compile(r"#E(?P<num>\d+)(?!\d)(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One ``#En`` (optionally with a field path) inside a step's input."""
+
+    step_id: str
+    """The referenced step, e.g. ``"E2"``."""
+    path: tuple[str | int, ...] = ()
+    """Field names and list indexes, e.g. ``("rows", 0, "Title")``."""
+    text: str = ""
+    """The reference as written, e.g. ``"#E2.rows[0].Title"``."""
+    start: int = 0
+    """Offset of ``#`` in the step's input."""
+
+
+def find_references(text: str) -> list[Reference]:
+    """All references in ``text``, in order of appearance."""
+    refs = []
+    for m in REFERENCE_RE.finditer(text):
+        path: list[str | int] = []
+        for part in re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", m.group("path")):
+            path.append(part[0] if part[0] else int(part[1]))
+        refs.append(Reference(f"E{int(m.group('num'))}", tuple(path), m.group(0), m.start()))
+    return refs
+
+
+@dataclass(frozen=True)
+class Step:
+    """One planned step: why (``plan``), which tool, and the tool's raw input."""
+
+    id: str
+    """Evidence name without ``#``: ``"E1"``."""
+    plan: str
+    tool: str
+    input: str
+    line: int = 0
+    """1-based line of the ``#E`` assignment in the planner's text (0 when built in code)."""
+
+    @property
+    def references(self) -> list[Reference]:
+        return find_references(self.input)
+
+    @property
+    def depends_on(self) -> list[str]:
+        """Ids of the steps this one needs, first appearance first, no repeats."""
+        return list(dict.fromkeys(r.step_id for r in self.references))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "plan": self.plan, "tool": self.tool, "input": self.input,
+                "depends_on": self.depends_on}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A parsed ReWOO plan: steps in the order the planner wrote them."""
+
+    steps: tuple[Step, ...]
+    text: str = ""
+    """The planner's text this plan was parsed from."""
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def render(self) -> str:
+        """The canonical ReWOO text of this plan (parses back to the same steps)."""
+        lines = []
+        for s in self.steps:
+            lines.append(f"Plan: {s.plan}")
+            lines.append(f"#{s.id} = {s.tool}[{s.input}]")
+        return "\n".join(lines) + "\n"
+
+
+class Status(str, enum.Enum):
+    """What happened to a step."""
+
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class Evidence:
+    """What one step produced: a value, or a record of why there is none."""
+
+    step_id: str
+    status: Status
+    value: Any = None
+    """JSON-compatible: a string, number, list or dict (a structured tool result)."""
+    error: str | None = None
+    """For the solver and the user: what went wrong and what to do about it."""
+    seconds: float = 0.0
+    attempts: int = 0
+    input: str | None = None
+    """The step's input after ``#E`` substitution."""
+    arguments: dict[str, Any] | None = None
+    """The arguments the tool was called with."""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    def text(self) -> str:
+        """The evidence as the solver and ``#En`` substitution read it."""
+        if self.ok:
+            return value_text(self.value)
+        return f"[{self.status.value}] {self.error}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status.value, "value": self.value, "error": self.error,
+                "seconds": round(self.seconds, 4), "attempts": self.attempts,
+                "input": self.input, "arguments": self.arguments}
+
+
+def value_text(value: Any) -> str:
+    """Text form of a tool result: strings as they are, anything else as compact JSON."""
+    import json
+
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+@dataclass
+class Usage:
+    """Tokens one role spent, summed over its calls."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.calls += other.calls
+
+    def to_dict(self) -> dict[str, int]:
+        return {"prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "calls": self.calls}
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One LLM reply with the tokens it cost."""
+
+    text: str
+    usage: Usage = field(default_factory=lambda: Usage(calls=1))
+    finish_reason: str = "stop"
