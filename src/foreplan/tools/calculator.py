@@ -27,8 +27,7 @@ from foreplan.tools.tool import tool
 MAX_DIGITS = 4000
 MAX_LENGTH = 1000
 MAX_FACTORIAL = 1000
-_INT_RESULT_LIMIT = 1e15
-"""An integral float below this is returned as an int (6/2 -> 3); larger ones stay floats."""
+_INT_RESULT_LIMIT = 1e15  # an integral float below this is returned as an int: 6/2 gives 3
 _HINT = "Give a plain arithmetic expression such as (3 + 4) * 2."
 _STRIP = " \t\r\n'\"`"
 # ^ becomes ** in the text (not BitXor -> pow in the tree): Python ranks ^ below +, so the
@@ -36,42 +35,37 @@ _STRIP = " \t\r\n'\"`"
 _REPLACE = {"×": "*", "∗": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "^": "**", "π": "pi"}
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+}  # fmt: skip
 _UNARY: dict[type, Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 _CONSTANTS = {"pi": math.pi, "e": math.e}
 
 
 def _factorial(n: float) -> int:
     if n != int(n) or not 0 <= n <= MAX_FACTORIAL:
-        raise ValueError(f"factorial needs a whole number from 0 to {MAX_FACTORIAL}, got {n}")
+        raise ValueError(f"factorial needs a whole number from 0 to {MAX_FACTORIAL}")
     return math.factorial(int(n))
+
+
+def _round(x: float, digits: float = 0) -> float:
+    if digits != int(digits):
+        raise ValueError("the digits to round to must be a whole number")
+    return round(x, int(digits))
+
+
+def _log(x: float, base: float = math.e) -> float:
+    # math.log(1000, 10) is 2.9999999999999996; log10 and log2 are exact on powers
+    return math.log10(x) if base == 10 else math.log2(x) if base == 2 else math.log(x, base)
 
 
 # name -> (function, fewest arguments, most arguments or None for any number)
 _FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
-    "sqrt": (math.sqrt, 1, 1),
-    "abs": (abs, 1, 1),
-    "round": (round, 1, 2),
-    "min": (lambda *xs: min(xs), 1, None),
-    "max": (lambda *xs: max(xs), 1, None),
-    "floor": (math.floor, 1, 1),
-    "ceil": (math.ceil, 1, 1),
-    "log": (math.log, 1, 2),
-    "log10": (math.log10, 1, 1),
-    "log2": (math.log2, 1, 1),
-    "exp": (math.exp, 1, 1),
-    "sin": (math.sin, 1, 1),
-    "cos": (math.cos, 1, 1),
-    "tan": (math.tan, 1, 1),
-    "factorial": (_factorial, 1, 1),
-}
+    **{name: (getattr(math, name), 1, 1) for name in ("sqrt", "floor", "ceil", "log10", "log2", "exp")},
+    **{name: (getattr(math, name), 1, 1) for name in ("sin", "cos", "tan")},
+    "abs": (abs, 1, 1), "round": (_round, 1, 2), "log": (_log, 1, 2), "factorial": (_factorial, 1, 1),
+    "min": (lambda *xs: min(xs), 1, None), "max": (lambda *xs: max(xs), 1, None),
+}  # fmt: skip
 
 
 class _Evaluator:
@@ -79,27 +73,18 @@ class _Evaluator:
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
-        start, end = 0, len(raw)
-        while start < end and raw[start] in _STRIP:
-            start += 1
-        while end > start and raw[end - 1] in _STRIP + "=":
-            end -= 1
-        chars: list[str] = []
-        self.origin: list[int] = []  # index in ``raw`` of each character of ``text``
-        for i in range(start, end):
-            piece = _REPLACE.get(raw[i], raw[i])
-            chars.append(piece)
-            self.origin.extend([i] * len(piece))
-        self.text = "".join(chars)
+        body = raw.lstrip(_STRIP)
+        start, body = len(raw) - len(body), body.rstrip(_STRIP + "=")
+        self.text = "".join(_REPLACE.get(ch, ch) for ch in body)
+        # index in ``raw`` of each character of ``text``, so columns match what the model wrote
+        self.origin = [i for i, ch in enumerate(body, start) for _ in _REPLACE.get(ch, ch)]
 
     def fail(self, reason: str, index: int | None = None) -> NoReturn:
         """Raise the ToolError the model reads; ``index`` is 0-based in ``self.text``."""
         where = ""
         if index is not None and self.origin:
-            column = self.origin[min(max(index, 0), len(self.origin) - 1)] + 1
-            where = f" at column {column}"
-        shown = self.raw.strip()
-        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            where = f" at column {self.origin[min(max(index, 0), len(self.origin) - 1)] + 1}"
+        shown = self.raw.strip() if len(self.raw.strip()) <= 80 else self.raw.strip()[:77] + "..."
         raise ToolError(f"cannot evaluate {shown!r}: {reason}{where}. {_HINT}")
 
     def column(self, node: ast.AST, end: bool = False) -> int:
@@ -118,19 +103,13 @@ class _Evaluator:
         return i
 
     def run(self) -> int | float:
-        if not self.text.strip():
-            self.fail("the expression is empty")
-        if len(self.text) > MAX_LENGTH:
-            self.fail(f"the expression is longer than {MAX_LENGTH} characters")
+        if not self.text.strip() or len(self.text) > MAX_LENGTH:
+            self.fail(f"the expression is empty or longer than {MAX_LENGTH} characters")
         try:
-            tree = ast.parse(self.text, mode="eval")
+            value = self.eval(ast.parse(self.text, mode="eval").body)
         except SyntaxError as exc:
             self.fail(f"it is not valid arithmetic ({exc.msg})", (exc.offset or 1) - 1)
-        except (MemoryError, RecursionError):
-            self.fail("it is nested too deeply")
-        try:
-            value = self.eval(tree.body)
-        except RecursionError:
+        except (MemoryError, RecursionError):  # the parser gives MemoryError past ~200 levels
             self.fail("it is nested too deeply")
         if isinstance(value, float) and value.is_integer() and abs(value) < _INT_RESULT_LIMIT:
             return int(value)
@@ -146,8 +125,10 @@ class _Evaluator:
             return self.check(node.value, node)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             left, right = self.eval(node.left), self.eval(node.right)
-            if isinstance(node.op, ast.Pow):
-                self.guard_power(left, right, node)
+            if isinstance(node.op, ast.Pow) and isinstance(left, int) and isinstance(right, int) and right > 0:
+                # refuse before computing: 9**9**9 would otherwise run for minutes
+                if abs(left) > 1 and right * math.log10(abs(left)) > MAX_DIGITS:
+                    self.fail(f"the result would have more than {MAX_DIGITS} digits", self.where(node))
             return self.apply(_BINARY[type(node.op)], (left, right), node)
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
             return self.apply(_UNARY[type(node.op)], (self.eval(node.operand),), node)
@@ -157,55 +138,33 @@ class _Evaluator:
                 return _CONSTANTS[name]
             if name in _FUNCTIONS:
                 self.fail(f"{node.id} is a function: call it as {name}(...)", self.column(node))
-            self.fail(f"unknown name {node.id!r} (known constants: pi, e)", self.column(node))
+            self.fail(f"unknown name {node.id[:40]!r} (known constants: pi, e)", self.column(node))
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.Tuple):
             # "1,000" parses as the tuple (1, 0): point at the first comma
-            if not node.elts:
-                self.fail("empty parentheses", self.column(node))
-            comma = self.text.find(",", self.column(node.elts[0], end=True))
-            self.fail(
-                "a comma outside a function call (write 1000, not 1,000, and 1.5, not 1,5)",
-                comma if comma >= 0 else self.column(node),
-            )
-        if isinstance(node, ast.BinOp | ast.UnaryOp):
-            op = type(node.op).__name__
-            self.fail(f"the operator {op} is not supported (use + - * / // % ** ^)", self.column(node))
-        self.fail(f"{type(node).__name__} is not arithmetic", self.column(node))
+            comma = self.text.find(",", self.column(node.elts[0], end=True)) if node.elts else self.column(node)
+            self.fail("a comma outside a function call (write 1000, not 1,000, and 1.5, not 1,5)", comma)
+        kind = type(getattr(node, "op", node)).__name__  # LShift, Compare, Attribute, ...
+        self.fail(f"{kind} is not arithmetic (use numbers, + - * / // % ^ and the functions)", self.where(node))
 
     def call(self, node: ast.Call) -> int | float:
-        if not isinstance(node.func, ast.Name):
-            if isinstance(node.func, ast.Constant | ast.BinOp | ast.UnaryOp | ast.Call):
-                self.fail("a number followed by '(': write 2 * (3), not 2(3)", self.column(node.func, end=True))
-            self.fail(f"{type(node.func).__name__} is not a function name", self.column(node))
+        if not isinstance(node.func, ast.Name):  # 2(3), (1+2)(3), os.system(...)
+            self.fail("only a function name may come before '(': write 2 * (3), not 2(3)", self.column(node))
         name = node.func.id.lower()
         if name in _CONSTANTS:
             self.fail(f"{node.func.id} is a constant, not a function", self.column(node))
         if name not in _FUNCTIONS:
             known = ", ".join(_FUNCTIONS)
-            self.fail(f"unknown function {node.func.id!r} (known: {known})", self.column(node))
+            self.fail(f"unknown function {node.func.id[:40]!r} (known: {known})", self.column(node))
         fn, fewest, most = _FUNCTIONS[name]
+        count = len(node.args)
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            self.fail(f"{name}() takes plain positional numbers", self.column(node))
-        if len(node.args) < fewest or (most is not None and len(node.args) > most):
-            wanted = f"{fewest}" if fewest == most else f"{fewest} or more" if most is None else f"{fewest} to {most}"
-            self.fail(f"{name}() takes {wanted} argument(s), got {len(node.args)}", self.column(node))
-        args = tuple(self.eval(a) for a in node.args)
-        if name == "round" and len(args) == 2:
-            if isinstance(args[1], float) and not args[1].is_integer():
-                self.fail("round()'s second argument (digits) must be a whole number", self.column(node.args[1]))
-            args = (args[0], int(args[1]))
-        if name == "log" and len(args) == 2 and args[1] in (2, 10):
-            # log(1000, 10) is 2.9999999999999996 by math.log; log10 gives exactly 3.0
-            fn, args = (math.log2 if args[1] == 2 else math.log10), args[:1]
-        return self.apply(fn, args, node, f"{name}(): ")
-
-    def guard_power(self, base: int | float, exponent: int | float, node: ast.BinOp) -> None:
-        """Refuse a power whose int result would pass MAX_DIGITS, before computing it."""
-        if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
-            if exponent * math.log10(abs(base)) > MAX_DIGITS:
-                self.fail(f"the result would have more than {MAX_DIGITS} digits", self.where(node))
+            self.fail(f"{name}() takes plain numbers, not keywords or *", self.column(node))
+        if count < fewest or (most is not None and count > most):
+            wanted = f"{fewest}" + ("" if most == fewest else " or more" if most is None else f" or {most}")
+            self.fail(f"{name}() takes {wanted} argument(s), not {count}", self.column(node))
+        return self.apply(fn, tuple(self.eval(a) for a in node.args), node, f"{name}(): ")
 
     def apply(self, fn: Callable[..., Any], args: tuple[Any, ...], node: ast.expr, what: str = "") -> int | float:
         try:
@@ -215,7 +174,7 @@ class _Evaluator:
         except OverflowError:
             self.fail(f"{what}the result is too large", self.where(node))
         except (ValueError, TypeError) as exc:
-            self.fail(f"{what}undefined for {', '.join(map(str, args))} ({exc})", self.where(node))
+            self.fail(f"{what}undefined for {', '.join(map(str, args))[:60]} ({exc})", self.where(node))
         return self.check(value, node)
 
     def check(self, value: Any, node: ast.expr) -> int | float:

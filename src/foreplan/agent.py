@@ -1,0 +1,133 @@
+"""The agent: plan every step up front, run the steps as a graph, solve from the evidence.
+
+    instruction ─► Planner ─► Plan ─► Worker (parallel DAG) ─► evidence ─► Solver ─► answer
+                    (planner LLM)       └ FunctionCaller (caller LLM)       (solver LLM)
+
+``run`` returns a :class:`RunResult` and reports :mod:`foreplan.events` as they happen
+(to a callback, or as an iterator with ``stream``). Each role's tokens are counted
+separately: planner, caller, solver, and tools (the ``LLM`` tool).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from foreplan.events import AnswerReady, Event, PlanReady, RunStarted
+from foreplan.execute.caller import FunctionCaller
+from foreplan.execute.dag import Worker
+from foreplan.llm.base import LLM
+from foreplan.llm.meter import MeteredLLM
+from foreplan.plan.grammar import DEFAULT_MAX_STEPS
+from foreplan.plan.planner import Planner, PlanResult
+from foreplan.solve import Solver
+from foreplan.tools.llm_tool import tool_llm
+from foreplan.tools.toolkit import Toolkit
+from foreplan.trace import TraceWriter
+from foreplan.types import Evidence, Plan, Usage
+
+
+@dataclass
+class RunResult:
+    instruction: str
+    plan: Plan
+    evidence: dict[str, Evidence]
+    answer: str
+    usage: dict[str, Usage]
+    seconds: float
+    plan_attempts: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "instruction": self.instruction,
+            "plan": [s.to_dict() for s in self.plan.steps],
+            "plan_attempts": self.plan_attempts,
+            "evidence": {k: v.to_dict() for k, v in self.evidence.items()},
+            "answer": self.answer,
+            "usage": {role: u.to_dict() for role, u in self.usage.items()},
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class Agent:
+    planner: LLM
+    toolkit: Toolkit
+    caller: LLM | None = None
+    """Turns a step into JSON arguments for tools that take several; defaults to none
+    (tools with one text input need no caller)."""
+    solver: LLM | None = None
+    """Defaults to the planner's model."""
+    grammar: bool = True
+    max_steps: int = DEFAULT_MAX_STEPS
+    max_workers: int = 8
+    trace: Path | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    def plan(self, instruction: str) -> PlanResult:
+        """Only plan (``foreplan plan``)."""
+        return Planner(self.planner, self.toolkit, self.grammar, self.max_steps).plan(instruction)
+
+    def run(self, instruction: str, on_event: Callable[[Event], None] | None = None) -> RunResult:
+        """Plan, execute and solve ``instruction``.
+
+        Raises:
+            ConfigError: empty instruction.
+            PlanInvalidError: no valid plan after one repair.
+            LLMError: a backend failed while planning or solving.
+            RunCancelled: Ctrl-C (the partial evidence is attached).
+        """
+        writer = TraceWriter(self.trace) if self.trace else None
+
+        def emit(event: Event) -> None:
+            if writer is not None:
+                writer.write(event)
+            if on_event is not None:
+                on_event(event)
+
+        started = time.perf_counter()
+        planner, solver = MeteredLLM(self.planner), MeteredLLM(self.solver or self.planner)
+        caller = MeteredLLM(self.caller) if self.caller is not None else None
+        tools = MeteredLLM(self.solver or self.planner)
+        token = tool_llm.set(tools)
+        try:
+            emit(RunStarted(instruction))
+            planned = Planner(planner, self.toolkit, self.grammar, self.max_steps).plan(instruction)
+            emit(PlanReady(planned.plan, planned.attempts, planned.usage))
+            worker = Worker(self.toolkit, FunctionCaller(caller), self.max_workers, on_event=emit)
+            evidence = worker.run(planned.plan)
+            answer = Solver(solver).solve(instruction, planned.plan, evidence).text.strip()
+            usage = {"planner": planner.usage, "caller": caller.usage if caller else Usage(),
+                     "solver": solver.usage, "tools": tools.usage}
+            emit(AnswerReady(answer, solver.usage))
+            return RunResult(instruction, planned.plan, evidence, answer, usage,
+                             time.perf_counter() - started, planned.attempts)
+        finally:
+            tool_llm.reset(token)
+            if writer is not None:
+                writer.close()
+
+    def stream(self, instruction: str) -> Iterator[Event | RunResult]:
+        """Run in a background thread, yielding events as they happen and the
+        :class:`RunResult` last; an error of the run is raised from the iterator."""
+        out: queue.Queue[Any] = queue.Queue()
+
+        def target() -> None:
+            try:
+                out.put(self.run(instruction, on_event=out.put))
+            except BaseException as exc:  # handed to the consumer's thread
+                out.put(exc)
+
+        threading.Thread(target=target, name="foreplan-run", daemon=True).start()
+        while True:
+            item = out.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if isinstance(item, RunResult):
+                return

@@ -1,0 +1,77 @@
+"""What an agent run reports while it happens.
+
+The CLI renders these live, the server streams them as SSE, and ``--trace`` writes
+each one as a JSON line. All are emitted from the thread that called ``Agent.run``,
+in the order things happened.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from foreplan.types import Evidence, Plan, Step, Usage
+
+
+@dataclass(frozen=True)
+class Event:
+    at: float = field(default_factory=time.time, kw_only=True)
+
+    @property
+    def kind(self) -> str:
+        return _KINDS[type(self)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": self.kind, "at": round(self.at, 4)}
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    instruction: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return super().to_dict() | {"instruction": self.instruction}
+
+
+@dataclass(frozen=True)
+class PlanReady(Event):
+    plan: Plan
+    attempts: int
+    usage: Usage
+
+    def to_dict(self) -> dict[str, Any]:
+        return super().to_dict() | {"plan": [s.to_dict() for s in self.plan.steps],
+                                    "text": self.plan.text, "attempts": self.attempts,
+                                    "usage": self.usage.to_dict()}
+
+
+@dataclass(frozen=True)
+class StepStarted(Event):
+    step: Step
+
+    def to_dict(self) -> dict[str, Any]:
+        return super().to_dict() | {"step": self.step.id, "tool": self.step.tool}
+
+
+@dataclass(frozen=True)
+class StepFinished(Event):
+    step: Step
+    evidence: Evidence
+
+    def to_dict(self) -> dict[str, Any]:
+        return super().to_dict() | {"step": self.step.id, "tool": self.step.tool,
+                                    "evidence": self.evidence.to_dict()}
+
+
+@dataclass(frozen=True)
+class AnswerReady(Event):
+    answer: str
+    usage: Usage
+
+    def to_dict(self) -> dict[str, Any]:
+        return super().to_dict() | {"answer": self.answer, "usage": self.usage.to_dict()}
+
+
+_KINDS = {RunStarted: "run_started", PlanReady: "plan_ready", StepStarted: "step_started",
+          StepFinished: "step_finished", AnswerReady: "answer"}

@@ -1,0 +1,66 @@
+"""Put earlier evidence into a step's input: ``#E2`` as text, ``#E2.rows[0].Title`` as a field.
+
+A reference to a whole result becomes its text (strings as they are, structured results
+as compact JSON). A field path walks dicts by key and lists by index; a path that does
+not exist is an error that names the fields that do, so the solver (and the user) can
+see which step asked for what.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foreplan.errors import ToolError
+from foreplan.types import Evidence, Reference, find_references, value_text
+
+
+def resolve(ref: Reference, evidence: dict[str, Evidence]) -> Any:
+    """The value a reference points at.
+
+    Raises:
+        ToolError: the path does not exist in the referenced result.
+    """
+    value = evidence[ref.step_id].value
+    walked = f"#{ref.step_id}"
+    for part in ref.path:
+        if isinstance(part, int):
+            if not isinstance(value, list):
+                raise ToolError(f"{ref.text}: {walked} is not a list, it cannot be indexed with [{part}]")
+            if part >= len(value):
+                raise ToolError(f"{ref.text}: {walked} has {len(value)} items, there is no [{part}]")
+            value = value[part]
+            walked += f"[{part}]"
+        else:
+            if not isinstance(value, dict):
+                kind = "text" if isinstance(value, str) else type(value).__name__
+                raise ToolError(f"{ref.text}: {walked} is {kind}, it has no field {part!r}")
+            if part not in value:
+                fields = ", ".join(map(str, value)) or "none"
+                raise ToolError(f"{ref.text}: {walked} has no field {part!r} (fields: {fields})")
+            value = value[part]
+            walked += f".{part}"
+    return value
+
+
+def substitute(text: str, evidence: dict[str, Evidence]) -> str:
+    """``text`` with every reference replaced by its value's text.
+
+    Raises:
+        ToolError: a field path does not exist.
+    """
+    out, last = [], 0
+    for ref in find_references(text):
+        out.append(text[last: ref.start])
+        out.append(value_text(resolve(ref, evidence)))
+        last = ref.start + len(ref.text)
+    out.append(text[last:])
+    return "".join(out)
+
+
+def sole_reference_value(text: str, evidence: dict[str, Evidence]) -> tuple[bool, Any]:
+    """When the whole input is one reference (``#E2.rows``), its value with its type kept,
+    so a tool that takes a list or number gets one rather than its JSON text."""
+    refs = find_references(text.strip())
+    if len(refs) == 1 and refs[0].text == text.strip():
+        return True, resolve(refs[0], evidence)
+    return False, None

@@ -1,0 +1,93 @@
+"""The planner: one instruction in, a validated plan out, with one repair attempt.
+
+    instruction ─► prompt (tools, example, task) ─► LLM (+ plan grammar) ─► parse ─► validate
+                                                         ▲                              │ problems
+                                                         └──── repair prompt ◄──────────┘ (once)
+
+The grammar makes malformed plans impossible on backends that honour it; the repair
+round covers backends without one and problems a grammar cannot see (an input that does
+not fit its tool's schema).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from foreplan.errors import ConfigError, PlanInvalidError, PlanParseError
+from foreplan.llm.base import LLM, Constraint, GenerationOptions, Message
+from foreplan.plan.examples import pick_example
+from foreplan.plan.grammar import DEFAULT_MAX_STEPS, plan_grammar
+from foreplan.plan.parse import parse_plan
+from foreplan.plan.validate import validate_plan
+from foreplan.prompts import render
+from foreplan.tools.toolkit import Toolkit
+from foreplan.types import Plan, Usage
+
+
+@dataclass
+class PlanResult:
+    plan: Plan
+    usage: Usage
+    attempts: int
+    texts: list[str] = field(default_factory=list)
+    """What the planner wrote, per attempt."""
+
+
+@dataclass
+class Planner:
+    llm: LLM
+    toolkit: Toolkit
+    grammar: bool = True
+    """Constrain decoding with the toolkit's plan grammar (when the backend can)."""
+    max_steps: int = DEFAULT_MAX_STEPS
+    max_tokens: int = 512
+
+    def prompt(self, instruction: str) -> list[Message]:
+        text = render(
+            "planner",
+            tools=self.toolkit.describe(),
+            example=pick_example(set(self.toolkit.names)),
+            task=instruction.strip(),
+        )
+        return [{"role": "user", "content": text}]
+
+    def _options(self) -> GenerationOptions:
+        use_grammar = self.grammar and self.llm.supports_grammar
+        constraint = Constraint(grammar=plan_grammar(self.toolkit, self.max_steps)) if use_grammar else Constraint()
+        # Without a grammar, stop before the model starts answering its own plan.
+        stop = () if use_grammar else ("\nTask:", "\nObservation", "\nResponse:")
+        return GenerationOptions(max_tokens=self.max_tokens, stop=stop, constraint=constraint)
+
+    def _check(self, text: str) -> tuple[Plan | None, list[str]]:
+        try:
+            plan = parse_plan(text)
+        except PlanParseError as exc:
+            return None, [f"the text is not a plan ({exc})"]
+        return plan, [str(p) for p in validate_plan(plan, self.toolkit, self.max_steps)]
+
+    def plan(self, instruction: str) -> PlanResult:
+        """Write a plan for ``instruction``.
+
+        Raises:
+            ConfigError: the instruction is empty.
+            PlanInvalidError: the plan still does not parse or validate after one repair.
+            LLMError: the backend failed.
+        """
+        if not instruction or not instruction.strip():
+            raise ConfigError("The instruction is empty: say what the agent should do.")
+        messages = self.prompt(instruction)
+        options = self._options()
+        usage = Usage()
+        texts: list[str] = []
+        for attempt in (1, 2):
+            completion = self.llm.generate(messages, options)
+            usage.add(completion.usage)
+            texts.append(completion.text)
+            plan, problems = self._check(completion.text)
+            if plan is not None and not problems:
+                return PlanResult(plan, usage, attempt, texts)
+            messages = messages + [
+                {"role": "assistant", "content": completion.text},
+                {"role": "user", "content": render("repair", problems=problems)},
+            ]
+        raise PlanInvalidError(texts[-1], problems)

@@ -1,0 +1,40 @@
+"""The solver: the plan and its evidence in, the answer out.
+
+It sees every step's plan text next to that step's evidence, with failed, timed-out and
+skipped steps marked as such, so it can say what could not be found instead of making
+it up. Long evidence is shortened to keep the prompt inside the model's context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from foreplan.llm.base import LLM, GenerationOptions, Message
+from foreplan.prompts import render
+from foreplan.types import Completion, Evidence, Plan
+
+MAX_EVIDENCE_CHARS = 2000
+
+
+@dataclass
+class Solver:
+    llm: LLM
+    max_tokens: int = 256
+
+    def prompt(self, instruction: str, plan: Plan, evidence: dict[str, Evidence]) -> list[Message]:
+        steps = []
+        for step in plan.steps:
+            ev = evidence.get(step.id)
+            text = ev.text() if ev is not None else "[skipped] not run"
+            if len(text) > MAX_EVIDENCE_CHARS:
+                text = text[:MAX_EVIDENCE_CHARS] + f" ... [{len(text) - MAX_EVIDENCE_CHARS} more characters cut]"
+            steps.append({"id": f"#{step.id}", "tool": step.tool, "plan": step.plan, "evidence": text})
+        return [{"role": "user", "content": render("solver", steps=steps, task=instruction.strip())}]
+
+    def solve(self, instruction: str, plan: Plan, evidence: dict[str, Evidence]) -> Completion:
+        """The answer to ``instruction`` from the evidence.
+
+        Raises:
+            LLMError: the backend failed.
+        """
+        return self.llm.generate(self.prompt(instruction, plan, evidence), GenerationOptions(max_tokens=self.max_tokens))
