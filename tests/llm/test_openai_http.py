@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from foreplan.errors import LLMError, UnknownModelError
-from foreplan.llm.base import Constraint, GenerationOptions
+from foreplan.llm.base import LLM, Constraint, GenerationOptions
 from foreplan.llm.openai_http import OpenAIHttpLLM, parse_openai_spec
 
 BASE = "http://llm.test/v1"
@@ -77,7 +77,7 @@ def test_plain_request_and_reply(make_llm, monkeypatch):
     assert (request.method, str(request.url)) == ("POST", "http://llm.test/v1/chat/completions")
     assert "authorization" not in request.headers
     assert json.loads(request.content) == {"model": "qwen", "messages": USER, "max_tokens": 7, "temperature": 0.5}
-    assert llm.name == "openai:qwen" and llm.supports_grammar
+    assert llm.name == "openai:qwen" and llm.supports_grammar and isinstance(llm, LLM)
 
 
 def test_stop_seed_and_grammar_are_sent(make_llm):
@@ -198,7 +198,8 @@ def test_errors_become_llm_errors(make_llm, handler, match):
 
 
 def test_rejected_grammar_suggests_grammar_false(make_llm):
-    llm, _ = make_llm(lambda r: httpx.Response(400, json={"error": {"message": "Unrecognized request argument: grammar"}}))
+    error = {"error": {"message": "Unrecognized request argument: grammar"}}
+    llm, _ = make_llm(lambda r: httpx.Response(400, json=error))
     with pytest.raises(LLMError, match="Unrecognized request argument: grammar.*grammar=False"):
         llm.generate(USER, GenerationOptions(constraint=Constraint(grammar='root ::= "a"')))
 
@@ -239,7 +240,8 @@ def test_base_url_must_be_http():
 
 def test_parse_spec_with_model():
     with parse_openai_spec("openai:http://127.0.0.1:8080/v1/#qwen", timeout=5.0) as llm:
-        assert (llm.base_url, llm.model, llm.name, llm.timeout) == ("http://127.0.0.1:8080/v1", "qwen", "openai:qwen", 5.0)
+        assert (llm.base_url, llm.model, llm.name) == ("http://127.0.0.1:8080/v1", "qwen", "openai:qwen")
+        assert llm.timeout == 5.0
         assert llm.supports_grammar
 
 
@@ -297,7 +299,8 @@ def test_real_server_json_schema(served):
 @pytest.mark.gguf
 def test_real_server_grammar(served):
     messages = [{"role": "user", "content": "Is the sky blue? Answer yes or no."}]
-    out = served.generate(messages, GenerationOptions(max_tokens=4, constraint=Constraint(grammar='root ::= "yes" | "no"')))
+    yes_no = Constraint(grammar='root ::= "yes" | "no"')
+    out = served.generate(messages, GenerationOptions(max_tokens=4, constraint=yes_no))
     assert out.text in ("yes", "no")
 
 

@@ -127,16 +127,17 @@ class OpenAIHttpLLM:
         return self._completion(self._send("POST", "/chat/completions", body), grammar=c.grammar is not None)
 
     def _generate_with_schema(self, body: dict[str, Any], schema: dict[str, Any]) -> Completion:
+        def post(form: SchemaForm) -> httpx.Response:
+            return self._send("POST", "/chat/completions", {**body, "response_format": _response_format(form, schema)})
+
         form: SchemaForm = self.json_schema_form or "openai"
-        response = self._send("POST", "/chat/completions", {**body, "response_format": _response_format(form, schema)})
+        response = post(form)
         # llama-cpp-python's server answers the OpenAI form with HTTP 500 (a pydantic
         # literal_error on response_format.type); other servers may say 400 or 422.
         if (self.json_schema_form is None and response.status_code in (400, 422, 500)
                 and "response_format" in response.text):
-            first = _server_message(response)
-            form = "llama.cpp"
-            response = self._send("POST", "/chat/completions",
-                                  {**body, "response_format": _response_format(form, schema)})
+            first, form = _server_message(response), "llama.cpp"
+            response = post(form)
             if not response.is_success:
                 raise LLMError(
                     f"{self.base_url} rejected both forms of a JSON-schema response_format. "
@@ -159,9 +160,8 @@ class OpenAIHttpLLM:
             ) from None
         except httpx.ConnectError as exc:
             raise LLMError(
-                f"Could not connect to {url} ({exc}). Is the OpenAI-compatible server running at "
-                f"{self.base_url}? Check the host and port, and that the base URL ends in /v1 "
-                f"(e.g. {_EXAMPLE})."
+                f"Could not connect to {url} ({exc}). Is the OpenAI-compatible server running at {self.base_url}? "
+                f"Check the host and port, and that the base URL ends in /v1 (e.g. {_EXAMPLE})."
             ) from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise LLMError(
@@ -171,8 +171,7 @@ class OpenAIHttpLLM:
             ) from None
 
     def _json(self, response: httpx.Response, grammar: bool = False) -> Any:
-        request = response.request
-        where = f"{request.method} {request.url}"
+        where = f"{response.request.method} {response.request.url}"
         if not response.is_success:
             status = response.status_code
             if status in (401, 403):
@@ -218,10 +217,8 @@ class OpenAIHttpLLM:
         data = self._json(self._send("GET", "/models"))
         models = data.get("data") if isinstance(data, dict) else None
         if not isinstance(models, list) or not models or not isinstance(models[0], dict) or "id" not in models[0]:
-            raise LLMError(
-                f"{self.base_url}/models lists no model ({json.dumps(data)[:200]}). "
-                f"Name the model yourself: {_EXAMPLE}."
-            )
+            raise LLMError(f"{self.base_url}/models lists no model ({json.dumps(data)[:200]}). "
+                           f"Name the model yourself: {_EXAMPLE}.")
         return str(models[0]["id"])
 
 

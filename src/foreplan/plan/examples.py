@@ -6,13 +6,11 @@ from __future__ import annotations
 EXAMPLES: tuple[tuple[frozenset[str], str], ...] = (
     (
         frozenset({"get_current_time", "calculator", "LLM"}),
-        """Task: How many weeks are left until the end of this year, and is that more than ten?
-Plan: Get today's date, with the number of days left in the year.
-#E1 = get_current_time[UTC]
-Plan: Turn the days left into weeks.
-#E2 = calculator[#E1.days_left_in_year / 7]
-Plan: Compare the number of weeks with ten.
-#E3 = LLM[Is #E2 more than ten? Answer yes or no.]""",
+        """Task: What date is it in Tokyo, and about how many hours are left in this year there?
+Plan: Get the current date and time in Tokyo, with the days left in the year.
+#E1 = get_current_time[Asia/Tokyo]
+Plan: Turn the days left into hours.
+#E2 = calculator[#E1.days_left_in_year * 24]""",
     ),
     (
         frozenset({"calculator", "LLM"}),

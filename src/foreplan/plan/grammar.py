@@ -20,6 +20,7 @@ from foreplan.tools.toolkit import Toolkit
 DEFAULT_MAX_STEPS = 8
 
 _COMMON = r"""
+gap ::= "\n" "\n"?
 plan-text ::= [^\n]+
 plain ::= [^#\[\]\n]
 bracketed ::= "[" [^#\[\]\n]* "]"
@@ -43,13 +44,13 @@ def plan_grammar(toolkit: Toolkit, max_steps: int = DEFAULT_MAX_STEPS) -> str:
     if max_steps < 1:
         raise ValueError("max_steps must be at least 1")
     rules = [f"tool ::= {' | '.join(_literal(n) for n in toolkit.names)}"]
-    # root ::= step1 (step2 (step3)?)?   -- may stop after any complete step
+    # root ::= step1 (gap step2 (gap step3)?)? "\n"?   -- may stop after any complete step
     root = f"step{max_steps}"
     for k in range(max_steps - 1, 0, -1):
-        root = f"step{k} ({root})?"
-    rules.insert(0, f"root ::= {root}")
+        root = f"step{k} (gap {root})?"
+    rules.insert(0, f'root ::= {root} "\\n"?')
     for k in range(1, max_steps + 1):
-        rules.append(f'step{k} ::= "Plan: " plan-text "\\n#E{k} = " tool "[" input{k} "]\\n"')
+        rules.append(f'step{k} ::= "Plan: " plan-text "\\n#E{k} = " tool "[" input{k} "]"')
         if k == 1:
             rules.append("input1 ::= (plain | bracketed)+")
         else:

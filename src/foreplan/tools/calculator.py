@@ -109,7 +109,7 @@ class _Evaluator:
             value = self.eval(ast.parse(self.text, mode="eval").body)
         except SyntaxError as exc:
             self.fail(f"it is not valid arithmetic ({exc.msg})", (exc.offset or 1) - 1)
-        except (MemoryError, RecursionError):  # the parser gives MemoryError past ~200 levels
+        except (MemoryError, RecursionError):  # very deep nesting: the parser raises MemoryError
             self.fail("it is nested too deeply")
         if isinstance(value, float) and value.is_integer() and abs(value) < _INT_RESULT_LIMIT:
             return int(value)

