@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -64,7 +65,7 @@ def _fail(as_json: bool, kind: str, message: str, code: int, debug: bool) -> Non
     if as_json:
         out.print_json(json.dumps({"error": {"type": kind, "message": message}}))
     else:
-        err.print(f"[bold red]Error:[/] {message}", highlight=False, markup=True)
+        err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

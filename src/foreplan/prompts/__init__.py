@@ -21,6 +21,6 @@ def _template(name: str) -> Template:
     return env.from_string(source)
 
 
-def render(name: str, **variables: Any) -> str:
-    """Render ``prompts/<name>.jinja``."""
-    return _template(name).render(**variables).strip() + "\n"
+def render(template: str, /, **variables: Any) -> str:
+    """Render ``prompts/<template>.jinja``."""
+    return _template(template).render(**variables).strip() + "\n"
