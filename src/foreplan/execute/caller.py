@@ -42,7 +42,13 @@ class FunctionCaller:
         """
         single = tool.single_input
         if single is not None:
-            return tool.validate({single: value if whole and not isinstance(value, (dict, list)) else text}), Usage()
+            # The typed value only where the parameter wants a number: a numeric result
+            # given to a ``str`` parameter (``search[#E1]`` after a calculator step) used
+            # to fail pydantic's string check; text fits ``str`` and coerces to numbers.
+            annotation = tool.args_model.model_fields[single].annotation
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            argument = value if whole and numeric and annotation is not str else text
+            return tool.validate({single: argument}), Usage()
         direct = value if whole and isinstance(value, dict) else _json_object(text)
         if direct is not None:
             try:

@@ -28,7 +28,7 @@ from typing import Any
 
 import pydantic_core
 
-from foreplan.errors import LLMError, RetryableToolError, RunCancelled, ToolError
+from foreplan.errors import ConfigError, LLMError, RetryableToolError, RunCancelled, ToolError
 from foreplan.events import Event, StepFinished, StepStarted
 from foreplan.execute.caller import FunctionCaller
 from foreplan.execute.substitute import sole_reference_value, substitute
@@ -50,18 +50,38 @@ class Worker:
     caller_usage: Usage = field(default_factory=Usage)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.max_workers < 1:
+            # With no slot nothing could ever start, and every step would be reported as
+            # stuck in a cycle; say what is actually wrong instead.
+            raise ConfigError(f"max_workers must be at least 1, not {self.max_workers}")
+
     def run(self, plan: Plan) -> dict[str, Evidence]:
         """Run every step of ``plan``; evidence in plan order.
 
         Raises:
             RunCancelled: on Ctrl-C, with ``partial`` = the evidence dict so far.
         """
+        # A Worker may run several plans: a Ctrl-C in an earlier run must not stop the
+        # retries of this one (the event used to stay set forever).
+        self._cancel.clear()
         done: dict[str, Evidence] = {}
-        waiting = list(plan.steps)
+        # Root causes of each skipped step, so a skip two levels down still names the
+        # step that actually failed.
+        causes: dict[str, list[str]] = {}
+        waiting: list[Step] = []
         running: dict[str, Step] = {}
         finished: queue.Queue[tuple[Step, Evidence, Usage]] = queue.Queue()
         ids = {s.id for s in plan.steps}
         try:
+            for step in plan.steps:
+                # The validator refuses duplicate ids; a plan that skipped it must still
+                # not crash the scheduler (two steps in ``running`` under one key did).
+                if any(w.id == step.id for w in waiting):
+                    self._emit(StepFinished(step, Evidence(step.id, Status.SKIPPED, error=(
+                        f"skipped: #{step.id} is defined twice; only the first one runs"))))
+                else:
+                    waiting.append(step)
             while waiting or running:
                 progressed = False
                 for step in list(waiting):
@@ -70,7 +90,7 @@ class Worker:
                     if failed:
                         waiting.remove(step)
                         progressed = True
-                        self._record(done, step, _skipped(step, failed, done))
+                        self._record(done, step, _skipped(failed, done, causes, step.id))
                     elif all(d in done for d in deps) and len(running) < self.max_workers:
                         waiting.remove(step)
                         progressed = True
@@ -83,22 +103,36 @@ class Worker:
                             name=f"foreplan-{step.id}", daemon=True,
                         ).start()
                 if not running:
-                    if not progressed:  # only a cycle or a forward reference can wait forever
+                    if not progressed:  # only a cycle can wait forever (validate_plan refuses it)
                         for step in waiting:
+                            stuck = ", ".join(f"#{d}" for d in step.depends_on if d not in done)
                             self._record(done, step, Evidence(step.id, Status.SKIPPED, error=(
-                                "skipped: it depends on a step that can never finish first (a cycle or a later step)")))
+                                f"skipped: it needs {stuck}, which can never finish first "
+                                "(the steps depend on each other in a cycle)")))
                         waiting.clear()
                     continue
                 step, evidence, usage = _get(finished)
-                running.pop(step.id)
                 self.caller_usage.add(usage)
+                # Record before leaving ``running``: a Ctrl-C between the two then finds
+                # the step in one of them, never in neither (it used to vanish from the
+                # partial result).
                 self._record(done, step, evidence)
+                running.pop(step.id)
         except KeyboardInterrupt:
             self._cancel.set()
-            for step in running.values():
-                done[step.id] = Evidence(step.id, Status.CANCELLED, error="cancelled by the user")
-            for step in waiting:
-                done[step.id] = Evidence(step.id, Status.SKIPPED, error="not started: the run was cancelled")
+            # Every step not finished is accounted for, whatever line the interrupt hit:
+            # started ones are cancelled, the rest were never started.
+            unfinished = [s for s in plan.steps if s.id not in done]
+            for step in unfinished:
+                if step.id in running:
+                    done[step.id] = Evidence(step.id, Status.CANCELLED, error="cancelled by the user")
+                else:
+                    done[step.id] = Evidence(step.id, Status.SKIPPED, error="not started: the run was cancelled")
+            try:  # so a trace or live view shows how each step ended, as for any other step
+                for step in unfinished:
+                    self._emit(StepFinished(step, done[step.id]))
+            except KeyboardInterrupt:
+                pass  # a second Ctrl-C stops the reporting, not the RunCancelled below
             raise RunCancelled(_in_plan_order(plan, done)) from None
         return _in_plan_order(plan, done)
 
@@ -150,7 +184,9 @@ class Worker:
             if not retryable or attempt > tool.retries or self._cancel.is_set():
                 evidence.error = str(result)
                 return evidence, usage
-            time.sleep(delay)
+            if self._cancel.wait(delay):  # Ctrl-C during the backoff: no further attempt
+                evidence.error = str(result)
+                return evidence, usage
             delay = min(delay * 2, self.max_backoff)
         return evidence, usage
 
@@ -195,23 +231,37 @@ def _attempt(tool: Any, arguments: dict[str, Any]) -> tuple[Status, Any]:
 def _jsonable(value: Any, strict: bool = False) -> Any:
     try:
         return pydantic_core.to_jsonable_python(value)
-    except pydantic_core.PydanticSerializationError:
+    # PydanticSerializationError is a ValueError; a circular list or dict raises a plain
+    # ValueError ("Circular reference detected"), which used to escape as an internal error.
+    except ValueError:
         if strict:
             raise ToolError(
-                f"returned a {type(value).__name__}, which cannot be turned into JSON; "
+                f"returned a {type(value).__name__}, which cannot be serialized to JSON; "
                 "a tool must return text, numbers, lists, dicts, dataclasses or pydantic models"
             ) from None
         return repr(value)
 
 
-def _skipped(step: Step, failed: list[str], done: dict[str, Evidence]) -> Evidence:
-    reasons = []
+def _skipped(failed: list[str], done: dict[str, Evidence], causes: dict[str, list[str]],
+             step_id: str) -> Evidence:
+    """Evidence for a step whose dependency failed: "skipped because #E1 error", and for a
+    step further down, "skipped because #E2 skipped; root cause: #E1 error"."""
+    reasons: list[str] = []
+    roots: list[str] = []
     for dep in failed:
-        if dep in done:
-            reasons.append(f"#{dep} {done[dep].status.value}")
+        if dep not in done:
+            reason = f"#{dep} is not in the plan"
+            roots.append(reason)
         else:
-            reasons.append(f"#{dep} is not in the plan")
-    return Evidence(step.id, Status.SKIPPED, error="skipped because " + ", ".join(reasons))
+            reason = f"#{dep} {done[dep].status.value}"
+            roots.extend(causes.get(dep, [reason]))
+        reasons.append(reason)
+    roots = list(dict.fromkeys(roots))
+    causes[step_id] = roots
+    error = "skipped because " + ", ".join(reasons)
+    if roots != reasons:
+        error += "; root cause: " + ", ".join(roots)
+    return Evidence(step_id, Status.SKIPPED, error=error)
 
 
 def _get(q: queue.Queue) -> Any:

@@ -20,20 +20,25 @@ def resolve(ref: Reference, evidence: dict[str, Evidence]) -> Any:
     Raises:
         ToolError: the path does not exist in the referenced result.
     """
+    # A missing or failed step used to surface as a KeyError, or as a walk through
+    # ``None`` ("NoneType has no field"); say what is actually wrong.
+    if ref.step_id not in evidence:
+        raise ToolError(f"{ref.text}: #{ref.step_id} has no result (no such step has run)")
+    if not evidence[ref.step_id].ok:
+        raise ToolError(f"{ref.text}: #{ref.step_id} did not succeed: {evidence[ref.step_id].text()}")
     value = evidence[ref.step_id].value
     walked = f"#{ref.step_id}"
     for part in ref.path:
         if isinstance(part, int):
             if not isinstance(value, list):
-                raise ToolError(f"{ref.text}: {walked} is not a list, it cannot be indexed with [{part}]")
+                raise ToolError(f"{ref.text}: {walked} is {_kind(value)}, not a list; it cannot be indexed with [{part}]")
             if part >= len(value):
                 raise ToolError(f"{ref.text}: {walked} has {len(value)} items, there is no [{part}]")
             value = value[part]
             walked += f"[{part}]"
         else:
             if not isinstance(value, dict):
-                kind = "text" if isinstance(value, str) else type(value).__name__
-                raise ToolError(f"{ref.text}: {walked} is {kind}, it has no field {part!r}")
+                raise ToolError(f"{ref.text}: {walked} is {_kind(value)}, it has no field {part!r}")
             if part not in value:
                 fields = ", ".join(map(str, value)) or "none"
                 raise ToolError(f"{ref.text}: {walked} has no field {part!r} (fields: {fields})")
@@ -64,3 +69,18 @@ def sole_reference_value(text: str, evidence: dict[str, Evidence]) -> tuple[bool
     if len(refs) == 1 and refs[0].text == text.strip():
         return True, resolve(refs[0], evidence)
     return False, None
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, in the words of the model that reads the error."""
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else type(value).__name__

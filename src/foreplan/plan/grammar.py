@@ -9,6 +9,11 @@ Step ``k`` may only reference earlier steps (``#E1`` .. ``#E<k-1>``, with typed 
 such as ``#E2.rows[0].Title``), so forward references and cycles cannot be sampled. The
 grammar may end after any complete step: one that only lets the model stop at the
 maximum makes small models pad plans with repeated steps (DESIGN.md).
+
+It admits only what :func:`~foreplan.plan.parse.parse_plan` reads back as the same steps
+and :func:`~foreplan.plan.validate.validate_plan` passes (inputs still have to fit their
+tools' schemas): inputs hold balanced, nested brackets and at least one non-blank
+character, and a plan line holds no ``[`` (so no text on it reads as a step).
 """
 
 from __future__ import annotations
@@ -19,11 +24,20 @@ from foreplan.tools.toolkit import Toolkit
 
 DEFAULT_MAX_STEPS = 8
 
-_COMMON = r"""
+#: Characters ``str.strip`` removes, less ``\n``: an input made only of these would parse
+#: to an empty input, which the validator refuses.
+_BLANK = r"[ \t\r\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+# A plan line holds no "[": otherwise "Plan: ... #E5 = tool[x]" would read as a step.
+# In an input, "#" starts either a reference to an earlier step or a "#" that is not
+# followed by "E" ("C#", "#1"); a reference is followed by no digit (#E1 is not #E10).
+_COMMON = rf"""
 gap ::= "\n" "\n"?
-plan-text ::= [^\n]+
+plan-text ::= [^\[\n]+
+blank ::= {_BLANK}
+solid ::= [^#\[\]\n{_BLANK[1:-1]}]
 plain ::= [^#\[\]\n]
-bracketed ::= "[" [^#\[\]\n]* "]"
+hash ::= "#" [^E#\[\]\n]
 sep ::= [^#\[\]\n0-9]
 field ::= "." [A-Za-z_] [A-Za-z0-9_]* | "[" [0-9]+ "]"
 """
@@ -31,6 +45,28 @@ field ::= "." [A-Za-z_] [A-Za-z0-9_]* | "[" [0-9]+ "]"
 
 def _literal(text: str) -> str:
     return json.dumps(text)  # GBNF string literals share JSON's escapes
+
+
+def _input_rules(k: int) -> list[str]:
+    """Rules for step ``k``'s input: text, nested brackets, ``#`` and (for k > 1)
+    references to ``#E1`` .. ``#E<k-1>``, with at least one non-blank character."""
+    unit = f"plain | hash | bracketed{k}"
+    first = f"solid | hash | bracketed{k}"
+    end = '"#"'
+    rules = []
+    if k > 1:
+        earlier = " | ".join(_literal(str(i)) for i in range(k - 1, 0, -1))
+        rules.append(f'ref{k} ::= "#E" ({earlier}) field*')
+        unit += f" | ref{k} sep"
+        first += f" | ref{k} sep"
+        end = f'ref{k} | "#"'
+    rules += [
+        f"unit{k} ::= {unit}",
+        f"end{k} ::= {end}",
+        f'bracketed{k} ::= "[" unit{k}* end{k}? "]"',
+        f"input{k} ::= blank* ({first}) unit{k}* end{k}? | blank* end{k}",
+    ]
+    return rules
 
 
 def plan_grammar(toolkit: Toolkit, max_steps: int = DEFAULT_MAX_STEPS) -> str:
@@ -43,18 +79,12 @@ def plan_grammar(toolkit: Toolkit, max_steps: int = DEFAULT_MAX_STEPS) -> str:
         raise ValueError("a plan grammar needs at least one tool")
     if max_steps < 1:
         raise ValueError("max_steps must be at least 1")
-    rules = [f"tool ::= {' | '.join(_literal(n) for n in toolkit.names)}"]
     # root ::= step1 (gap step2 (gap step3)?)? "\n"?   -- may stop after any complete step
     root = f"step{max_steps}"
     for k in range(max_steps - 1, 0, -1):
         root = f"step{k} (gap {root})?"
-    rules.insert(0, f'root ::= {root} "\\n"?')
+    rules = [f'root ::= {root} "\\n"?', f"tool ::= {' | '.join(_literal(n) for n in toolkit.names)}"]
     for k in range(1, max_steps + 1):
         rules.append(f'step{k} ::= "Plan: " plan-text "\\n#E{k} = " tool "[" input{k} "]"')
-        if k == 1:
-            rules.append("input1 ::= (plain | bracketed)+")
-        else:
-            earlier = " | ".join(_literal(str(i)) for i in range(k - 1, 0, -1))
-            rules.append(f'ref{k} ::= "#E" ({earlier}) field*')
-            rules.append(f"input{k} ::= (plain | bracketed | ref{k} sep)+ ref{k}? | ref{k}")
+        rules += _input_rules(k)
     return "\n".join(rules) + "\n" + _COMMON.lstrip()

@@ -83,7 +83,7 @@ def _input_problem(tool, text: str) -> str | None:
     if stripped.startswith("{"):
         try:
             arguments = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # the json module recurses on nesting
             return None  # free text that happens to start with "{": the caller decides
         if isinstance(arguments, dict):
             try:
@@ -94,25 +94,24 @@ def _input_problem(tool, text: str) -> str | None:
 
 
 def _find_cycle(plan: Plan) -> list[str] | None:
+    """The first dependency cycle, as ``[a, b, ..., a]``, or None. Iterative: a plan
+    validated without ``max_steps`` may be long enough to exhaust Python's recursion."""
     graph = {s.id: [d for d in s.depends_on if d != s.id] for s in plan.steps}
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for dep in graph.get(node, []):
-            if dep not in graph:
-                continue
-            if state.get(dep) == 1:
+    for root in graph:
+        if root in state:
+            continue
+        state[root] = 1
+        path, pending = [root], [iter(graph[root])]
+        while pending:
+            dep = next(pending[-1], None)
+            if dep is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif dep in graph and state.get(dep) == 1:
                 return path[path.index(dep):] + [dep]
-            if dep not in state and (found := visit(dep)):
-                return found
-        state[node] = 2
-        path.pop()
-        return None
-
-    for node in graph:
-        if node not in state and (found := visit(node)):
-            return found
+            elif dep in graph and dep not in state:
+                state[dep] = 1
+                path.append(dep)
+                pending.append(iter(graph[dep]))
     return None

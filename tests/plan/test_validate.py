@@ -1,0 +1,159 @@
+"""The validator finds every problem that would stop a plan from running, one Problem
+per code, with messages that tell the planner what to change when it repairs its plan."""
+
+from __future__ import annotations
+
+import pytest
+
+from foreplan.plan.parse import parse_plan
+from foreplan.plan.validate import Problem, validate_plan
+from foreplan.tools.toolkit import Toolkit
+from foreplan.types import Plan, Step
+
+TOOL_LIST = "the tools are: search_wiki, query_sql, top_films, convert_currency"
+
+
+def problems(text: str, toolkit: Toolkit, max_steps: int | None = None) -> list[Problem]:
+    return validate_plan(parse_plan(text), toolkit, max_steps)
+
+
+def codes(found: list[Problem]) -> list[tuple[str, str]]:
+    return [(p.step_id, p.code) for p in found]
+
+
+def test_a_valid_plan_has_no_problems(toolkit: Toolkit) -> None:
+    text = (
+        "Plan: Find the director.\n#E1 = search_wiki[Inception director]\n"
+        "Plan: List the films.\n#E2 = query_sql[SELECT Title FROM omdb WHERE Director = '#E1' AND Year IN [2010, 2014]]\n"
+        "Plan: Search one.\n#E3 = search_wiki[#E2.rows[0].Title]\n"
+        "Plan: The top films.\n#E4 = top_films[ 5 ]\n"
+        'Plan: Convert.\n#E5 = convert_currency[{"amount": 3, "currency": "USD"}]\n'
+        "Plan: Convert again.\n#E6 = convert_currency[the budget of #E3 in euros]\n"
+        "Plan: Convert once more.\n#E7 = convert_currency[3 dollars to yen]\n"
+    )
+    assert problems(text, toolkit, max_steps=7) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [("search_wik", "search_wiki"), ("Search_Wiki", "search_wiki"), ("query-sql", "query_sql"), ("top_film", "top_films")],
+)
+def test_unknown_tool_suggests_the_closest_and_lists_all(toolkit: Toolkit, name: str, hint: str) -> None:
+    [problem] = problems(f"Plan: a\n#E1 = {name}[Inception]", toolkit)
+    assert (problem.step_id, problem.code) == ("E1", "unknown_tool")
+    assert problem.message == f"unknown tool {name!r} (did you mean {hint!r}?); {TOOL_LIST}"
+    assert str(problem) == f"#E1: {problem.message}"
+
+
+def test_unknown_tool_without_a_close_match_still_lists_the_tools(toolkit: Toolkit) -> None:
+    [problem] = problems("Plan: a\n#E1 = google[Inception]", toolkit)
+    assert problem.message == f"unknown tool 'google'; {TOOL_LIST}"
+
+
+def test_duplicate_id(toolkit: Toolkit) -> None:
+    found = problems("Plan: a\n#E1 = search_wiki[x]\nPlan: b\n#E1 = search_wiki[y]", toolkit)
+    assert codes(found) == [("E1", "duplicate_id")]
+    assert "#E1 is defined twice" in found[0].message and "#E1, #E2" in found[0].message
+
+
+@pytest.mark.parametrize("line", ["#E2 = search_wiki[]", "#E2 = search_wiki[   ]"])
+def test_empty_input(toolkit: Toolkit, line: str) -> None:
+    found = problems(f"Plan: a\n#E1 = search_wiki[x]\nPlan: b\n{line}", toolkit)
+    assert codes(found) == [("E2", "empty_input")]
+    assert str(found[0]) == "#E2: search_wiki[] has an empty input"
+
+
+def test_undefined_reference(toolkit: Toolkit) -> None:
+    found = problems("Plan: a\n#E1 = search_wiki[x]\nPlan: b\n#E2 = search_wiki[#E1 and #E7.title]", toolkit)
+    assert codes(found) == [("E2", "undefined_reference")]
+    assert str(found[0]) == "#E2: refers to #E7, which no step defines"
+
+
+def test_e10_is_undefined_even_when_e1_exists(toolkit: Toolkit) -> None:
+    found = problems("Plan: a\n#E1 = search_wiki[x]\nPlan: b\n#E2 = search_wiki[#E10]", toolkit)
+    assert codes(found) == [("E2", "undefined_reference")]
+    assert "#E10" in found[0].message
+
+
+def test_forward_reference(toolkit: Toolkit) -> None:
+    text = "Plan: a\n#E1 = search_wiki[x]\nPlan: b\n#E2 = search_wiki[#E3]\nPlan: c\n#E3 = search_wiki[y]"
+    found = problems(text, toolkit)
+    assert codes(found) == [("E2", "forward_reference")]
+    assert str(found[0]) == "#E2: refers to #E3, which comes later; a step may only use earlier results"
+
+
+def test_self_reference(toolkit: Toolkit) -> None:
+    found = problems("Plan: a\n#E1 = search_wiki[x]\nPlan: b\n#E2 = search_wiki[#E2.rows[0]]", toolkit)
+    assert codes(found) == [("E2", "self_reference")]
+    assert str(found[0]) == "#E2: #E2 refers to its own result"
+
+
+def test_cycle_names_every_step_on_it(toolkit: Toolkit) -> None:
+    text = ("Plan: a\n#E1 = search_wiki[x]\nPlan: b\n#E2 = search_wiki[#E1 #E4]\n"
+            "Plan: c\n#E3 = search_wiki[#E2]\nPlan: d\n#E4 = search_wiki[#E3]")
+    found = problems(text, toolkit)
+    assert codes(found) == [("E2", "forward_reference"), ("E2", "cycle")]
+    assert found[1].message == "steps depend on each other in a circle: #E2 -> #E4 -> #E3 -> #E2"
+
+
+def test_a_long_chain_is_no_recursion_error(toolkit: Toolkit) -> None:
+    # Each step needs the next one: 3000 forward references and one long path, no cycle.
+    n = 3000
+    steps = tuple(Step(f"E{k}", "p", "search_wiki", f"#E{k + 1}" if k < n else "x") for k in range(1, n + 1))
+    found = validate_plan(Plan(steps), toolkit)
+    assert len(found) == n - 1 and {p.code for p in found} == {"forward_reference"}
+
+
+def test_bad_input_for_an_int_tool(toolkit: Toolkit) -> None:
+    found = problems("Plan: a\n#E1 = top_films[abc]", toolkit)
+    assert codes(found) == [("E1", "bad_input")]
+    assert found[0].message.startswith("arguments for top_films do not fit its schema: count: ")
+    assert "valid integer" in found[0].message
+
+
+def test_an_int_tool_given_a_reference_is_left_to_the_worker(toolkit: Toolkit) -> None:
+    assert problems("Plan: a\n#E1 = search_wiki[x]\nPlan: b\n#E2 = top_films[#E1]", toolkit) == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "detail"),
+    [
+        ('{"amount": "lots", "currency": "USD"}', "amount: Input should be a valid number"),
+        ('{"currency": "USD"}', "amount: Field required"),
+        ('{"amount": 3, "currency": ["USD"]}', "currency: Input should be a valid string"),
+    ],
+)
+def test_bad_input_for_a_multi_argument_tool(toolkit: Toolkit, arguments: str, detail: str) -> None:
+    found = problems(f"Plan: a\n#E1 = convert_currency[{arguments}]", toolkit)
+    assert codes(found) == [("E1", "bad_input")]
+    assert found[0].message.startswith("arguments for convert_currency do not fit its schema: ")
+    assert detail in found[0].message
+
+
+@pytest.mark.parametrize("text", ["3 dollars in euros", "{not json", "[3, 4]", '{"a": ' * 100_000])
+def test_text_that_is_not_json_arguments_is_left_to_the_function_caller(toolkit: Toolkit, text: str) -> None:
+    assert validate_plan(Plan((Step("E1", "p", "convert_currency", text),)), toolkit) == []
+
+
+def test_too_many_steps(toolkit: Toolkit) -> None:
+    text = "\n".join(f"Plan: p{k}\n#E{k} = search_wiki[q{k}]" for k in range(1, 5))
+    found = problems(text, toolkit, max_steps=3)
+    assert codes(found) == [("", "too_many_steps")]
+    assert str(found[0]) == "the plan has 4 steps; at most 3 are allowed"
+    assert problems(text, toolkit, max_steps=4) == []
+    assert problems(text, toolkit) == []
+
+
+def test_every_problem_is_reported_at_once(toolkit: Toolkit) -> None:
+    text = ("Plan: a\n#E1 = searh_wiki[#E1]\nPlan: b\n#E1 = top_films[many]\n"
+            "Plan: c\n#E3 = query_sql[]\nPlan: d\n#E4 = search_wiki[#E9 #E5]\nPlan: e\n#E5 = search_wiki[x]")
+    assert codes(problems(text, toolkit, max_steps=4)) == [
+        ("", "too_many_steps"),
+        ("E1", "duplicate_id"),
+        ("E1", "unknown_tool"),
+        ("E1", "self_reference"),
+        ("E1", "bad_input"),
+        ("E3", "empty_input"),
+        ("E4", "undefined_reference"),
+        ("E4", "forward_reference"),
+    ]
