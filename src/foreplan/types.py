@@ -37,7 +37,8 @@ def find_references(text: str) -> list[Reference]:
         path: list[str | int] = []
         for part in re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", m.group("path")):
             path.append(part[0] if part[0] else int(part[1]))
-        refs.append(Reference(f"E{int(m.group('num'))}", tuple(path), m.group(0), m.start()))
+        num = m.group("num").lstrip("0") or "0"  # not int(): a 5000-digit id must not raise
+        refs.append(Reference(f"E{num}", tuple(path), m.group(0), m.start()))
     return refs
 
 

@@ -97,3 +97,19 @@ def _write(source: str, folder):
     path = folder / "my_tools.py"
     path.write_text(source)
     return path
+
+
+def test_names_a_plan_cannot_hold_are_refused():
+    from foreplan.tools.tool import tool
+
+    @tool(name="web search")
+    def web_search(query: str) -> str:
+        """Search.
+
+        Args:
+            query: What.
+        """
+        return query
+
+    with pytest.raises(ConfigError, match="cannot appear in a plan"):
+        Toolkit([web_search])

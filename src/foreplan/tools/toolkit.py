@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import re
 import sys
 import traceback
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,9 @@ from pathlib import Path
 
 from foreplan.errors import ConfigError, ToolsFileError
 from foreplan.tools.tool import Tool
+
+#: What the plan parser reads as a tool name (``#E1 = name[...]``).
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class Toolkit:
@@ -33,6 +37,11 @@ class Toolkit:
         Raises:
             ConfigError: another tool already has this name (and ``replace`` is false).
         """
+        if not _NAME_RE.fullmatch(t.name):
+            raise ConfigError(
+                f"tool name {t.name!r} cannot appear in a plan: use letters, digits and _ "
+                "(starting with a letter or _), e.g. tool(name='web_search')"
+            )
         if t.name in self._tools and not replace:
             raise ConfigError(f"two tools are named {t.name!r}; rename one (tool(name=...))")
         self._tools[t.name] = t
