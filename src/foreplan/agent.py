@@ -41,12 +41,15 @@ class RunResult:
     usage: dict[str, Usage]
     seconds: float
     plan_attempts: int = 1
+    merged: dict[str, str] = field(default_factory=dict)
+    """Repeated steps the planner wrote and foreplan dropped: {dropped id: kept id}."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "instruction": self.instruction,
             "plan": [s.to_dict() for s in self.plan.steps],
             "plan_attempts": self.plan_attempts,
+            "merged_steps": self.merged,
             "evidence": {k: v.to_dict() for k, v in self.evidence.items()},
             "answer": self.answer,
             "usage": {role: u.to_dict() for role, u in self.usage.items()},
@@ -98,7 +101,7 @@ class Agent:
         try:
             emit(RunStarted(instruction))
             planned = Planner(planner, self.toolkit, self.grammar, self.max_steps).plan(instruction)
-            emit(PlanReady(planned.plan, planned.attempts, planned.usage))
+            emit(PlanReady(planned.plan, planned.attempts, planned.usage, planned.merged))
             worker = Worker(self.toolkit, FunctionCaller(caller), self.max_workers, on_event=emit)
             evidence = worker.run(planned.plan)
             answer = Solver(solver).solve(instruction, planned.plan, evidence).text.strip()
@@ -106,7 +109,7 @@ class Agent:
                      "solver": solver.usage, "tools": tools.usage}
             emit(AnswerReady(answer, solver.usage))
             return RunResult(instruction, planned.plan, evidence, answer, usage,
-                             time.perf_counter() - started, planned.attempts)
+                             time.perf_counter() - started, planned.attempts, planned.merged)
         finally:
             tool_llm.reset(token)
             if writer is not None:

@@ -163,7 +163,8 @@ def plan(
         if as_json:
             out.print_json(json.dumps({
                 "instruction": instruction, "plan": [s.to_dict() for s in result.plan.steps],
-                "text": result.plan.text, "attempts": result.attempts, "usage": result.usage.to_dict(),
+                "text": result.plan.text, "attempts": result.attempts, "merged_steps": result.merged,
+                "usage": result.usage.to_dict(),
             }, ensure_ascii=False))
         else:
             out.print(result.plan.render().rstrip(), highlight=False, markup=False)

@@ -52,6 +52,9 @@ class RunView:
             note = f" (after {event.attempts} attempts)" if event.attempts > 1 else ""
             self.console.rule(f"plan{note}", style="dim")
             self.console.print(Text(event.plan.render().rstrip(), style="cyan"))
+            if event.merged:
+                repeats = ", ".join(f"#{a} (= #{b})" for a, b in event.merged.items())
+                self.console.print(Text(f"dropped repeated steps: {repeats}", style="dim"))
             self.phase = "running"
         elif isinstance(event, StepStarted):
             self.started[event.step.id] = time.perf_counter()

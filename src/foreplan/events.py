@@ -39,11 +39,13 @@ class PlanReady(Event):
     plan: Plan
     attempts: int
     usage: Usage
+    merged: dict[str, str] = field(default_factory=dict)
+    """Repeated steps dropped from the planner's text: {dropped id: kept id}."""
 
     def to_dict(self) -> dict[str, Any]:
         return super().to_dict() | {"plan": [s.to_dict() for s in self.plan.steps],
                                     "text": self.plan.text, "attempts": self.attempts,
-                                    "usage": self.usage.to_dict()}
+                                    "usage": self.usage.to_dict(), "merged_steps": self.merged}
 
 
 @dataclass(frozen=True)

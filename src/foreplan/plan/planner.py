@@ -1,6 +1,6 @@
 """The planner: one instruction in, a validated plan out, with one repair attempt.
 
-    instruction ─► prompt (tools, example, task) ─► LLM (+ plan grammar) ─► parse ─► validate
+    instruction ─► prompt (tools, example, task) ─► LLM (+ plan grammar) ─► parse ─► validate ─► drop repeats
                                                          ▲                              │ problems
                                                          └──── repair prompt ◄──────────┘ (once)
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from foreplan.errors import ConfigError, PlanInvalidError, PlanParseError
 from foreplan.llm.base import LLM, Constraint, GenerationOptions, Message
+from foreplan.plan.dedupe import drop_repeated_steps
 from foreplan.plan.examples import pick_example
 from foreplan.plan.grammar import DEFAULT_MAX_STEPS, plan_grammar
 from foreplan.plan.parse import parse_plan
@@ -31,6 +32,8 @@ class PlanResult:
     attempts: int
     texts: list[str] = field(default_factory=list)
     """What the planner wrote, per attempt."""
+    merged: dict[str, str] = field(default_factory=dict)
+    """Repeated steps that were dropped, and the step each one repeated."""
 
 
 @dataclass
@@ -85,7 +88,8 @@ class Planner:
             texts.append(completion.text)
             plan, problems = self._check(completion.text)
             if plan is not None and not problems:
-                return PlanResult(plan, usage, attempt, texts)
+                plan, merged = drop_repeated_steps(plan, self.toolkit)
+                return PlanResult(plan, usage, attempt, texts, merged)
             messages = messages + [
                 {"role": "assistant", "content": completion.text},
                 {"role": "user", "content": render("repair", problems=problems)},

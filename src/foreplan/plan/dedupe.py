@@ -1,0 +1,54 @@
+"""Drop steps that repeat an earlier step: same tool, same input once references agree.
+
+Small planners pad plans by writing the same steps again (DESIGN.md: the 0.5B model's
+plans repeat whole blocks). A repeated step would compute the same evidence twice, so
+it is dropped and later references to it are pointed at the original::
+
+    #E1 = get_current_time[UTC]            #E1 = get_current_time[UTC]
+    #E2 = calculator[#E1.days ^ 2]    ─►   #E2 = calculator[#E1.days ^ 2]
+    #E3 = get_current_time[UTC]            (E3 is E1)
+    #E4 = calculator[#E3.days ^ 2]         (E4 is E2)
+
+Tools with side effects are never merged: booking a table twice may be the point.
+"""
+
+from __future__ import annotations
+
+import re
+
+from foreplan.tools.toolkit import Toolkit
+from foreplan.types import Plan, Step, find_references
+
+
+_ID_RE = re.compile(r"^#E\d+")
+
+
+def _rewrite(text: str, same_as: dict[str, str]) -> str:
+    out, last = [], 0
+    for ref in find_references(text):
+        target = same_as.get(ref.step_id)
+        if target is not None:
+            out.append(text[last: ref.start])
+            out.append("#" + target + _ID_RE.sub("", ref.text, count=1))  # keep the field path
+            last = ref.start + len(ref.text)
+    out.append(text[last:])
+    return "".join(out)
+
+
+def drop_repeated_steps(plan: Plan, toolkit: Toolkit) -> tuple[Plan, dict[str, str]]:
+    """The plan without repeated steps, and which dropped id stands for which kept one."""
+    same_as: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
+    kept: list[Step] = []
+    for step in plan.steps:
+        text = _rewrite(step.input, same_as)
+        tool = toolkit.get(step.tool)
+        key = (step.tool, " ".join(text.split()))
+        if key in seen and tool is not None and not tool.side_effects:
+            same_as[step.id] = seen[key]
+            continue
+        seen.setdefault(key, step.id)
+        kept.append(Step(step.id, step.plan, step.tool, text, step.line))
+    if not same_as:
+        return plan, {}
+    return Plan(tuple(kept), plan.text), same_as
