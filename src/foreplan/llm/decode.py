@@ -4,8 +4,10 @@ llama-cpp-python can run a Python logits processor, but it wraps the 151k-entry
 candidate array in a new numpy record array on every token, which costs about a
 second per token here. This loop reads the logits straight from llama.cpp's buffer
 (no copy), lets :class:`GreedyGrammar` pick the token, and keeps llama-cpp-python's
-own bookkeeping (``n_tokens``, ``input_ids``) so its KV-cache prefix reuse still works
-for the next call, whichever path it takes.
+own bookkeeping (``n_tokens``, ``input_ids``) so both paths share one context.
+
+Both paths start with :func:`evaluate_prompt`, which reuses the longest prefix held in
+the context or in the :class:`PrefixCache` and evaluates only the rest.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from foreplan.llm.fast_grammar import GreedyGrammar
+from foreplan.llm.prefix_cache import PrefixCache
 
 
 @dataclass
@@ -26,34 +29,54 @@ class Decoded:
     finish_reason: str
 
 
-def _reuse_prefix(llama: Any, tokens: list[int]) -> None:
-    """Keep the KV cache for the longest common prefix with the previous call
-    (at least one token is always evaluated, so fresh logits exist)."""
-    cached = llama.input_ids[: llama.n_tokens].tolist()
-    common = 0
-    for a, b in zip(cached, tokens[:-1]):
-        if a != b:
-            break
-        common += 1
-    if common and llama._ctx.kv_cache_seq_rm(-1, common, -1):
-        llama.n_tokens = common
-    else:
-        llama.reset()
+def prompt_tokens(llama: Any, prompt: str) -> list[int]:
+    """Tokens of ``prompt`` exactly as llama-cpp-python's ``create_completion`` makes them."""
+    return llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
 
 
-def greedy_decode(llama: Any, prompt: str, grammar: str, max_tokens: int, stop: tuple[str, ...] = ()) -> Decoded:
-    """Greedy completion of ``prompt`` under the GBNF ``grammar``.
+def evaluate_prompt(llama: Any, tokens: list[int], cache: PrefixCache | None) -> int:
+    """Bring the model's context to exactly ``tokens``, evaluating as few as possible.
+
+    The longest prefix already in the context, or in a saved state of ``cache``, is
+    kept; the rest is evaluated and the state saved for the next prompt that shares it.
+    Afterwards ``create_completion(prompt)`` samples at once (its exact-prompt path).
+
+    Returns:
+        How many prompt tokens were reused instead of evaluated.
 
     Raises:
         ValueError: the prompt does not fit the context.
     """
-    tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
-    budget = llama.n_ctx() - len(tokens)
-    if budget <= 0:
+    if len(tokens) >= llama.n_ctx():
         raise ValueError(f"the prompt has {len(tokens)} tokens; the context holds {llama.n_ctx()}")
-    max_tokens = min(max_tokens, budget)
-    _reuse_prefix(llama, tokens)
-    llama.eval(tokens[llama.n_tokens:])
+    if cache is not None:
+        reused = cache.restore(llama, tokens)
+    else:
+        reused = min(_common_prefix(llama.input_ids[: llama.n_tokens], tokens[:-1]), llama.n_tokens)
+    if reused and llama._ctx.kv_cache_seq_rm(-1, reused, -1):
+        llama.n_tokens = reused
+    else:
+        llama.reset()
+        reused = 0
+    llama.eval(tokens[reused:])
+    if cache is not None:
+        cache.save(llama)
+    return reused
+
+
+def _common_prefix(a: Any, b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def greedy_decode(llama: Any, tokens: list[int], grammar: str, max_tokens: int, stop: tuple[str, ...] = ()) -> Decoded:
+    """Greedy completion, under the GBNF ``grammar``, of a prompt already evaluated with
+    :func:`evaluate_prompt`."""
+    max_tokens = min(max_tokens, llama.n_ctx() - len(tokens))
     import llama_cpp
 
     vocab = llama._model.vocab

@@ -12,6 +12,7 @@ import atexit
 import json
 import os
 import threading
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,24 @@ from typing import Any
 from foreplan.errors import LLMError, MissingExtraError, ModelFileError
 from foreplan.llm.base import GenerationOptions, Message
 from foreplan.llm.chat_template import ChatTemplate
-from foreplan.llm.decode import greedy_decode
+from foreplan.llm.decode import evaluate_prompt, greedy_decode, prompt_tokens
 from foreplan.llm.gbnf import check_grammar
+from foreplan.llm.prefix_cache import PrefixCache
 from foreplan.types import Completion, Usage
 
-_loaded: dict[tuple[str, int], Any] = {}
+
+
+@dataclass
+class LoadedModel:
+    """One llama.cpp model in memory, shared by every backend object naming its file."""
+
+    llama: Any
+    cache: PrefixCache = field(default_factory=PrefixCache)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """A llama.cpp context serves one completion at a time."""
+
+
+_loaded: dict[tuple[str, int], LoadedModel] = {}
 _load_lock = threading.Lock()
 
 
@@ -57,8 +71,8 @@ def _close_all() -> None:
     """Free models before interpreter shutdown; llama-cpp-python's ``__del__`` fails
     noisily once module globals are gone ("'NoneType' object is not callable")."""
     with _load_lock:
-        for llama in _loaded.values():
-            llama.close()
+        for model in _loaded.values():
+            model.llama.close()
         _loaded.clear()
 
 
@@ -78,7 +92,7 @@ def _threads() -> tuple[int, int]:
     return max(1, cores // 2), cores
 
 
-def _load(path: Path, n_ctx: int) -> Any:
+def _load(path: Path, n_ctx: int) -> LoadedModel:
     key = (str(path.resolve()), n_ctx)
     with _load_lock:
         if key not in _loaded:
@@ -86,10 +100,10 @@ def _load(path: Path, n_ctx: int) -> Any:
             check_gguf(path)
             try:
                 threads, batch_threads = _threads()
-                _loaded[key] = llama_cpp.Llama(
+                _loaded[key] = LoadedModel(llama_cpp.Llama(
                     model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=batch_threads,
                     verbose=False,
-                )
+                ))
             except (ValueError, RuntimeError, OSError) as exc:
                 raise ModelFileError(
                     f"llama.cpp could not load {path}: {exc}. The file may be partial or corrupt; "
@@ -116,18 +130,24 @@ class LlamaCppLLM:
 
     supports_grammar = True
 
-    def __init__(self, path: str | Path, name: str | None = None, n_ctx: int = 4096, fast_grammar: bool = True) -> None:
+    def __init__(self, path: str | Path, name: str | None = None, n_ctx: int = 4096, fast_grammar: bool = True,
+                 prefix_cache: bool = True) -> None:
         self.path = Path(path)
         self.fast_grammar = fast_grammar
         """Greedy constrained decoding checks the best token first (see fast_grammar.py)."""
+        self.prefix_cache = prefix_cache
+        """Reuse saved KV states of earlier prompts that share a prefix (prefix_cache.py)."""
         self.name = name or self.path.name
         self.n_ctx = n_ctx
-        self._lock = threading.Lock()
         self._template: ChatTemplate | None = None
 
     @property
-    def llama(self) -> Any:
+    def loaded(self) -> LoadedModel:
         return _load(self.path, self.n_ctx)
+
+    @property
+    def llama(self) -> Any:
+        return self.loaded.llama
 
     @property
     def template(self) -> ChatTemplate:
@@ -146,13 +166,17 @@ class LlamaCppLLM:
     def generate(self, messages: list[Message], options: GenerationOptions) -> Completion:
         prompt = self.render(messages)
         gbnf = self._constraint_gbnf(options)
-        with self._lock:
+        loaded = self.loaded
+        llama = loaded.llama
+        with loaded.lock:
             try:
+                tokens = prompt_tokens(llama, prompt)
+                evaluate_prompt(llama, tokens, loaded.cache if self.prefix_cache else None)
                 if gbnf is not None and options.temperature == 0 and self.fast_grammar:
-                    out = greedy_decode(self.llama, prompt, gbnf, options.max_tokens, options.stop)
+                    out = greedy_decode(llama, tokens, gbnf, options.max_tokens, options.stop)
                     return Completion(out.text, Usage(out.prompt_tokens, out.completion_tokens, 1), out.finish_reason)
                 grammar = _import_llama_cpp().LlamaGrammar.from_string(gbnf, verbose=False) if gbnf else None
-                out = self.llama.create_completion(
+                out = llama.create_completion(
                     prompt,
                     max_tokens=options.max_tokens,
                     temperature=options.temperature,

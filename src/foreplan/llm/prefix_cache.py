@@ -1,0 +1,108 @@
+"""Pay for the static part of a prompt once: a KV-state cache keyed by token prefix.
+
+Every planner prompt starts with the same ~500 tokens (instructions, tool list, worked
+example) and ends with the task; solver and caller prompts are built the same way. The
+first call evaluates the whole prompt and the state of the model's KV cache is saved;
+a later call whose prompt shares a prefix with a saved one loads that state and
+evaluates only the tokens after the shared part::
+
+    planner call 1:  [ static prefix ············ | task A ]   eval 560 tokens, save
+    solver call:     [ other prompt ··· ]                       eval, save
+    planner call 2:  [ static prefix ············ | task B ]   load, eval 20 tokens
+
+llama-cpp-python only reuses the prefix of the *last* prompt it saw (and its own
+``save_state`` copies a 300 MB logits buffer); this keeps several states, LRU, bounded
+in bytes, per loaded model. A state records only the KV cache and its tokens.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+DEFAULT_CAPACITY = 512 * 1024 * 1024
+#: Prefixes shorter than this are cheaper to evaluate than to load.
+MIN_PREFIX = 32
+
+
+@dataclass(frozen=True)
+class _State:
+    tokens: tuple[int, ...]
+    data: bytes
+
+
+def _common(a: Any, b: list[int]) -> int:
+    n = min(len(a), len(b))
+    if n == 0:
+        return 0
+    diff = np.nonzero(np.asarray(a[:n]) != np.asarray(b[:n]))[0]
+    return int(diff[0]) if len(diff) else n
+
+
+class PrefixCache:
+    """Saved KV states of one loaded model, found by longest common token prefix."""
+
+    def __init__(self, capacity_bytes: int = DEFAULT_CAPACITY) -> None:
+        self.capacity_bytes = capacity_bytes
+        self._states: OrderedDict[tuple[int, ...], _State] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(len(s.data) for s in self._states.values())
+
+    def restore(self, llama: Any, tokens: list[int]) -> int:
+        """Load the saved state that shares the longest prefix with ``tokens``, if it
+        beats what the model's context already holds. Returns the reusable prefix length
+        (at least one token is always left to evaluate, so fresh logits exist)."""
+        usable = tokens[:-1]
+        live = _common(llama.input_ids[: llama.n_tokens], usable)
+        with self._lock:
+            best, best_len = None, live
+            for state in self._states.values():
+                n = _common(state.tokens, usable)
+                if n > best_len:
+                    best, best_len = state, n
+            if best is None:
+                self.misses += live < MIN_PREFIX
+                self.hits += live >= MIN_PREFIX
+                return live
+            self._states.move_to_end(best.tokens)
+            self.hits += 1
+        import llama_cpp
+
+        buffer = (ctypes.c_uint8 * len(best.data)).from_buffer_copy(best.data)
+        if llama_cpp.llama_state_set_data(llama._ctx.ctx, buffer, len(best.data)) != len(best.data):
+            llama.reset()  # a state that does not load is a cache miss, not an error
+            return 0
+        llama.input_ids[: len(best.tokens)] = best.tokens
+        llama.n_tokens = len(best.tokens)
+        llama._requires_eval = True
+        return best_len
+
+    def save(self, llama: Any) -> None:
+        """Save the model's current KV state under the tokens it holds."""
+        import llama_cpp
+
+        key = tuple(int(t) for t in llama.input_ids[: llama.n_tokens])
+        if len(key) < MIN_PREFIX:
+            return
+        with self._lock:
+            if key in self._states:
+                self._states.move_to_end(key)
+                return
+        size = llama_cpp.llama_state_get_size(llama._ctx.ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_get_data(llama._ctx.ctx, buffer, size)
+        state = _State(key, bytes(memoryview(buffer)[:written]))
+        with self._lock:
+            self._states[key] = state
+            while self._states and self.size_bytes > self.capacity_bytes:
+                self._states.popitem(last=False)
