@@ -89,3 +89,14 @@ def test_wrong_chunk_size_or_hash_is_refused_and_leaves_no_file(cache):
     with pytest.raises(ModelFileError, match="sha256"):
         pull(model)
     assert list(cache.iterdir()) == []
+
+
+def test_foreplan_server_routes_embedded_names_to_the_server(monkeypatch):
+    from foreplan.llm.resolve import server_spec
+
+    assert server_spec("qwen2.5-coder-0.5b") == "qwen2.5-coder-0.5b"
+    monkeypatch.setenv("FOREPLAN_SERVER", "http://127.0.0.1:8000/")
+    assert server_spec("qwen2.5-coder-0.5b") == "openai:http://127.0.0.1:8000/v1#qwen2.5-coder-0.5b"
+    assert server_spec("./my.gguf") == "./my.gguf"
+    monkeypatch.setenv("FOREPLAN_SERVER", "http://127.0.0.2:9000/v1")
+    assert server_spec("qwen2.5-coder-1.5b") == "openai:http://127.0.0.2:9000/v1#qwen2.5-coder-1.5b"

@@ -5,11 +5,15 @@
     openai:http://127.0.0.1:8080/v1#qwen   an OpenAI-compatible server (model optional)
 
 Resolving is cheap: files are checked here, but weights load on the first call, once
-per file per process, shared by every role that names the same file.
+per file per process, shared by every role that names the same file. With
+``FOREPLAN_SERVER`` set (e.g. ``http://127.0.0.1:8000``), embedded names are served by
+that running server instead (``foreplan serve`` or any OpenAI-compatible server that
+serves models under those names), so a CLI call loads no weights at all.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,7 +39,7 @@ def resolve_model(spec: str, progress: Progress | None = None) -> LLM:
             file is not a GGUF.
         MissingExtraError: llama-cpp-python is not installed.
     """
-    spec = spec.strip()
+    spec = server_spec(spec.strip())
     if spec in _backends:
         return _backends[spec]
     if spec.startswith("openai:"):
@@ -59,3 +63,13 @@ def resolve_model(spec: str, progress: Progress | None = None) -> LLM:
             raise UnknownModelError(spec)
     _backends[spec] = backend
     return backend
+
+
+def server_spec(spec: str) -> str:
+    """``openai:$FOREPLAN_SERVER/v1#NAME`` for an embedded name when ``FOREPLAN_SERVER``
+    is set; any other spec as it is."""
+    server = os.environ.get("FOREPLAN_SERVER", "").strip().rstrip("/")
+    if not server or spec not in MODELS:
+        return spec
+    base = server if server.endswith("/v1") else f"{server}/v1"
+    return f"openai:{base}#{spec}"
