@@ -167,28 +167,38 @@ class Worker:
         except (ToolError, LLMError) as exc:
             evidence.error = str(exc)
             return evidence, Usage()
-        evidence.arguments = _jsonable(arguments)
-        delay = self.backoff
-        for attempt in range(1, tool.retries + 2):
-            evidence.attempts = attempt
-            status, result = _attempt(tool, arguments)
-            if status is Status.OK:
-                try:
-                    evidence.value = _jsonable(result, strict=True)
-                    evidence.status = Status.OK
-                except ToolError as exc:
-                    evidence.error = str(exc)
-                return evidence, usage
-            evidence.status, evidence.error = status, result
-            retryable = status is Status.ERROR and isinstance(getattr(result, "exc", None), _RETRYABLE)
-            if not retryable or attempt > tool.retries or self._cancel.is_set():
-                evidence.error = str(result)
-                return evidence, usage
-            if self._cancel.wait(delay):  # Ctrl-C during the backoff: no further attempt
-                evidence.error = str(result)
-                return evidence, usage
-            delay = min(delay * 2, self.max_backoff)
-        return evidence, usage
+        return call_tool(tool, arguments, evidence, backoff=self.backoff, max_backoff=self.max_backoff,
+                         cancel=self._cancel), usage
+
+
+def call_tool(tool: Any, arguments: dict[str, Any], evidence: Evidence | None = None, *, backoff: float = 0.5,
+              max_backoff: float = 8.0, cancel: threading.Event | None = None) -> Evidence:
+    """Call one tool with its timeout and retries; whatever happens ends as evidence
+    (also what ``foreplan tools call`` runs)."""
+    evidence = evidence if evidence is not None else Evidence("", Status.ERROR)
+    cancel = cancel or threading.Event()
+    started = time.perf_counter()
+    evidence.arguments = _jsonable(arguments)
+    delay = backoff
+    for attempt in range(1, tool.retries + 2):
+        evidence.attempts = attempt
+        status, result = _attempt(tool, arguments)
+        if status is Status.OK:
+            try:
+                evidence.value = _jsonable(result, strict=True)
+                evidence.status = Status.OK
+            except ToolError as exc:
+                evidence.error = str(exc)
+            break
+        evidence.status, evidence.error = status, str(result)
+        retryable = status is Status.ERROR and isinstance(getattr(result, "exc", None), _RETRYABLE)
+        if not retryable or attempt > tool.retries or cancel.is_set():
+            break
+        if cancel.wait(delay):  # Ctrl-C during the backoff: no further attempt
+            break
+        delay = min(delay * 2, max_backoff)
+    evidence.seconds = time.perf_counter() - started
+    return evidence
 
 
 class _Failure(str):
