@@ -1,0 +1,156 @@
+"""A toolkit file (TOML): which tools, with which providers, keys, folders and databases.
+
+    # toolkit.toml
+    tools = ["LLM", "calculator", "get_current_time", "search_wiki", "query_sql", "save_file"]
+    workspace = "workspace"                 # save_file writes only here
+    tools_files = ["my_tools.py"]           # @tool functions to add
+
+    [search_wiki]
+    provider = "offline"                    # or "online" (MediaWiki API)
+    index = "wiki.sqlite"                   # built by: foreplan corpus build
+
+    [query_sql]
+    url_env = "DATABASE_URL"                # or url = "sqlite:///movies.db"
+    max_rows = 100
+
+Relative paths are relative to the file. Secrets are never written in the file: a key
+is named by the environment variable that holds it (``*_env``). Every mistake is a
+:class:`ConfigError` naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from foreplan.errors import ConfigError
+from foreplan.tools.toolkit import Toolkit, load_tools_file
+
+DEFAULT_TOOLS = ("LLM", "calculator", "get_current_time")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SearchWikiConfig(_Section):
+    provider: Literal["offline", "online"] = "offline"
+    """offline: the local FTS index; online: the MediaWiki API of ``language``.wikipedia.org"""
+    index: Path | None = Field(None, description="FTS index file; default: the user cache dir's corpus/wiki.sqlite")
+    language: str = "en"
+
+
+class QuerySqlConfig(_Section):
+    url: str | None = Field(None, description="SQLAlchemy URL; default: the movies database of bokeh-sampledata")
+    url_env: str | None = Field(None, description="Environment variable holding the URL (keeps passwords out of files)")
+    max_rows: int = Field(100, ge=1, le=100_000)
+    timeout_s: float = Field(10.0, gt=0)
+    read_only: bool = True
+
+
+class SaveFileConfig(_Section):
+    overwrite: bool = False
+    max_bytes: int = Field(1_000_000, ge=1)
+
+
+class ToolkitConfig(_Section):
+    tools: list[str] = Field(default_factory=lambda: list(DEFAULT_TOOLS))
+    workspace: Path = Path("workspace")
+    tools_files: list[Path] = Field(default_factory=list)
+    search_wiki: SearchWikiConfig = Field(default_factory=SearchWikiConfig)
+    query_sql: QuerySqlConfig = Field(default_factory=QuerySqlConfig)
+    save_file: SaveFileConfig = Field(default_factory=SaveFileConfig)
+
+
+def load_toolkit_config(path: str | Path) -> ToolkitConfig:
+    """Read and check a toolkit file; relative paths become relative to its folder.
+
+    Raises:
+        ConfigError: missing file, TOML syntax error, unknown key, wrong type.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"toolkit file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read toolkit file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"toolkit file {path} is not valid TOML: {exc}") from None
+    try:
+        config = ToolkitConfig.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"toolkit file {path}: {problems}") from None
+    base = path.parent
+    config.workspace = base / config.workspace
+    config.tools_files = [base / p for p in config.tools_files]
+    if config.search_wiki.index is not None:
+        config.search_wiki.index = base / config.search_wiki.index.expanduser()
+    return config
+
+
+def build_toolkit(config: ToolkitConfig | None = None) -> Toolkit:
+    """The toolkit a config describes (the default toolkit for ``None``).
+
+    Raises:
+        ConfigError: an unknown tool name, or a tool whose settings are missing.
+    """
+    from foreplan.tools import BUILTIN_TOOLS
+
+    config = config or ToolkitConfig()
+    builtin = {t.name: t for t in BUILTIN_TOOLS}
+    factories = {"search_wiki": _search_wiki, "query_sql": _query_sql, "query_mysql": _query_sql,
+                 "save_file": _save_file}
+    toolkit = Toolkit()
+    for name in config.tools:
+        if name in builtin:
+            toolkit.add(builtin[name])
+        elif name in factories:
+            made = factories[name](config)
+            if name == "query_mysql":  # the seed's name, kept as an alias
+                from dataclasses import replace
+
+                made = replace(made, name="query_mysql")
+            toolkit.add(made)
+        else:
+            known = ", ".join(sorted(set(builtin) | set(factories)))
+            raise ConfigError(f"unknown tool {name!r} in the toolkit file; known tools: {known} "
+                              "(your own tools go in tools_files)")
+    for path in config.tools_files:
+        for t in load_tools_file(path):
+            toolkit.add(t, replace=True)
+    return toolkit
+
+
+def _search_wiki(config: ToolkitConfig):
+    from foreplan.tools.wiki import default_index_path, make_search_wiki
+
+    section = config.search_wiki
+    return make_search_wiki(section.index or default_index_path(), provider=section.provider,
+                            language=section.language)
+
+
+def _query_sql(config: ToolkitConfig):
+    section = config.query_sql
+    url = section.url
+    if section.url_env:
+        url = os.environ.get(section.url_env)
+        if not url:
+            raise ConfigError(f"query_sql.url_env names {section.url_env!r}, which is not set in the environment")
+    from foreplan.tools.sql import make_query_sql, movies_db_path
+
+    if url is None:
+        url = f"sqlite:///{movies_db_path()}"
+    return make_query_sql(url, max_rows=section.max_rows, timeout_s=section.timeout_s, read_only=section.read_only)
+
+
+def _save_file(config: ToolkitConfig):
+    from foreplan.tools.files import make_save_file
+
+    return make_save_file(config.workspace, overwrite=config.save_file.overwrite, max_bytes=config.save_file.max_bytes)
