@@ -21,7 +21,7 @@ LAYERS = {
     "trace": {"events"},
     "agent": {"errors", "types", "events", "tools", "llm", "plan", "execute", "solve", "trace", "prompts"},
 }
-ENTRY_POINTS = {"cli", "cli_view", "cli_tools", "serve", "eval", "__init__"}
+ENTRY_POINTS = {"cli", "cli_view", "cli_tools", "cli_eval", "serve", "eval", "__init__"}
 
 
 def _layer(path: Path) -> str:

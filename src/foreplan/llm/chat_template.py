@@ -38,8 +38,10 @@ class ChatTemplate:
             except TemplateError as exc:
                 raise LLMError(f"the model's chat template does not compile: {exc}") from None
 
-    def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = True) -> str:
-        """The prompt string for ``messages`` (ending where the assistant starts)."""
+    def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = True,
+               tools: list[dict[str, Any]] | tuple[dict[str, Any], ...] | None = None) -> str:
+        """The prompt string for ``messages`` (ending where the assistant starts); ``tools``
+        (OpenAI-style definitions) go to the template, which lists them as it was trained to."""
         if self._template is None:
             text = "\n\n".join(m["content"] for m in messages)
             return text + "\n\n" if add_generation_prompt else text
@@ -49,7 +51,7 @@ class ChatTemplate:
                 add_generation_prompt=add_generation_prompt,
                 bos_token=self.bos_token,
                 eos_token=self.eos_token,
-                tools=None,
+                tools=list(tools) if tools else None,
             )
         except TemplateError as exc:
             raise LLMError(f"the model's chat template failed on these messages: {exc}") from None

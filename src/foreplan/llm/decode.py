@@ -34,6 +34,12 @@ def prompt_tokens(llama: Any, prompt: str) -> list[int]:
     return llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
 
 
+#: Prompts are evaluated in batches that start at multiples of this, whatever was reused:
+#: llama.cpp's results depend (in the last bits) on how positions are batched, so fixed
+#: batch boundaries make a cached run compute exactly what an uncached run computes.
+CHUNK = 64
+
+
 def evaluate_prompt(llama: Any, tokens: list[int], cache: PrefixCache | None) -> int:
     """Bring the model's context to exactly ``tokens``, evaluating as few as possible.
 
@@ -53,12 +59,14 @@ def evaluate_prompt(llama: Any, tokens: list[int], cache: PrefixCache | None) ->
         reused = cache.restore(llama, tokens)
     else:
         reused = min(_common_prefix(llama.input_ids[: llama.n_tokens], tokens[:-1]), llama.n_tokens)
+    reused -= reused % CHUNK
     if reused and llama._ctx.kv_cache_seq_rm(-1, reused, -1):
         llama.n_tokens = reused
     else:
         llama.reset()
         reused = 0
-    llama.eval(tokens[reused:])
+    for start in range(reused, len(tokens), CHUNK):
+        llama.eval(tokens[start: start + CHUNK])
     if cache is not None:
         cache.save(llama)
     return reused

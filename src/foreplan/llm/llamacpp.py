@@ -160,11 +160,11 @@ class LlamaCppLLM:
             self._template = ChatTemplate(meta.get("tokenizer.chat_template"), bos, eos)
         return self._template
 
-    def render(self, messages: list[Message]) -> str:
-        return self.template.render(messages)
+    def render(self, messages: list[Message], tools: tuple[dict[str, Any], ...] | None = None) -> str:
+        return self.template.render(messages, tools=tools)
 
     def generate(self, messages: list[Message], options: GenerationOptions) -> Completion:
-        prompt = self.render(messages)
+        prompt = self.render(messages, options.tools)
         gbnf = self._constraint_gbnf(options)
         loaded = self.loaded
         llama = loaded.llama

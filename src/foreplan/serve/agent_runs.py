@@ -1,0 +1,171 @@
+"""``/v1/agent/runs``: the whole agent (plan → parallel steps → answer) over HTTP.
+
+    POST /v1/agent/runs {"instruction", "stream", "max_steps"}
+        stream=false → the result object of ``foreplan run --json`` plus ``id`` and ``status``
+        stream=true  → SSE: each event's ``to_dict()`` (run_started, plan_ready,
+                       step_started, step_finished, answer), a ``result`` event, ``[DONE]``
+    GET  /v1/agent/runs/{id} → the run, finished or still running (events so far)
+
+The agent uses the models served as ``planner`` (required), ``caller`` and ``solver``
+(optional) with the default toolkit. A streamed run executes in its own thread and
+records into the run store, so it finishes, and can be fetched, even when the client
+disconnects. Runs are kept in memory, bounded: the oldest finished run goes first.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from foreplan.agent import Agent, RunResult
+from foreplan.events import Event
+from foreplan.serve.errors import NotFoundError, describe
+from foreplan.serve.models import GatedLLM, ModelPool, ServedModel, get_pool
+from foreplan.serve.schemas import AgentRunRequest
+from foreplan.tools import default_toolkit
+
+
+@dataclass
+class RunRecord:
+    id: str
+    instruction: str
+    created: int = field(default_factory=lambda: int(time.time()))
+    status: str = "running"
+    """``running``, ``succeeded`` or ``failed``."""
+    events: list[dict[str, Any]] = field(default_factory=list)
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        head = {"id": self.id, "object": "agent.run", "status": self.status, "created": self.created,
+                "instruction": self.instruction}
+        if self.result is not None:
+            head |= self.result
+        if self.error is not None:
+            head |= self.error
+        return head | {"events": list(self.events)}
+
+
+class RunStore:
+    """Runs by id, at most ``max_runs`` (running runs are never dropped)."""
+
+    def __init__(self, max_runs: int) -> None:
+        self.max_runs = max_runs
+        self._runs: OrderedDict[str, RunRecord] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def start(self, instruction: str) -> RunRecord:
+        record = RunRecord(f"run_{uuid.uuid4().hex}", instruction)
+        with self._lock:
+            self._runs[record.id] = record
+            finished = [k for k, r in self._runs.items() if r.status != "running"]
+            for key in finished[:max(0, len(self._runs) - self.max_runs)]:
+                del self._runs[key]
+        return record
+
+    def get(self, run_id: str) -> RunRecord:
+        """Raises NotFoundError (404) for an unknown or dropped id."""
+        with self._lock:
+            record = self._runs.get(run_id)
+        if record is None:
+            raise NotFoundError(f"No agent run {run_id!r} (unknown, or dropped after {self.max_runs} newer runs).",
+                                param="id", code="run_not_found")
+        return record
+
+
+def get_runs(request: Request) -> RunStore:
+    return request.app.state.runs
+
+
+def _agent(pool: ModelPool, max_steps: int) -> tuple[Agent, ServedModel]:
+    planner = pool.find("planner")
+    if planner is None:
+        raise NotFoundError("Agent runs need a model served as 'planner' (foreplan serve --model planner=SPEC).",
+                            param="model", code="model_not_found")
+    caller, solver = pool.find("caller"), pool.find("solver")
+    agent = Agent(GatedLLM(planner), default_toolkit(), caller=GatedLLM(caller) if caller else None,
+                  solver=GatedLLM(solver) if solver else None, max_steps=max_steps)
+    return agent, planner
+
+
+def _execute(agent: Agent, record: RunRecord, on_item: Any = None) -> RunResult:
+    """Run the agent, recording events, result or error into ``record``."""
+    def on_event(event: Event) -> None:
+        record.events.append(event.to_dict())
+        if on_item:
+            on_item(event)
+
+    try:
+        result = agent.run(record.instruction, on_event=on_event)
+    except Exception as exc:
+        record.error = describe(exc)[1]
+        record.status = "failed"
+        raise
+    record.result = result.to_dict()
+    record.status = "succeeded"
+    return result
+
+
+def _sse(data: dict[str, Any] | str) -> str:
+    return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+router = APIRouter()
+
+
+@router.post("/agent/runs")
+async def create_run(body: AgentRunRequest, pool: ModelPool = Depends(get_pool),
+                     runs: RunStore = Depends(get_runs)) -> Any:
+    agent, planner = _agent(pool, body.max_steps)
+    planner.queue.acquire()  # a run holds one place in the planner's queue while it lasts
+    record = runs.start(body.instruction)
+    if not body.stream:
+        try:
+            await run_in_threadpool(_execute, agent, record)
+        finally:
+            planner.queue.release()
+        # The result object of `foreplan run --json`; the events are in GET .../{id}.
+        return {k: v for k, v in record.to_dict().items() if k != "events"}
+
+    items: queue.Queue[Any] = queue.Queue()
+
+    def target() -> None:
+        try:
+            items.put(_execute(agent, record, items.put))
+        except Exception as exc:  # already recorded; handed to the stream
+            items.put(exc)
+        finally:
+            planner.queue.release()
+
+    threading.Thread(target=target, name=f"foreplan-{record.id}", daemon=True).start()
+
+    async def events() -> AsyncIterator[str]:
+        while True:
+            item = await run_in_threadpool(items.get)
+            if isinstance(item, Event):
+                yield _sse(item.to_dict() | {"id": record.id})
+            elif isinstance(item, RunResult):
+                yield _sse({"event": "result", "id": record.id, "status": record.status} | item.to_dict())
+                break
+            else:
+                yield _sse(describe(item)[1] | {"id": record.id})
+                break
+        yield _sse("[DONE]")
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+@router.get("/agent/runs/{run_id}")
+def get_run(run_id: str, runs: RunStore = Depends(get_runs)) -> dict[str, Any]:
+    return runs.get(run_id).to_dict()

@@ -1,0 +1,273 @@
+"""The FastAPI app: OpenAI-compatible endpoints in front of foreplan's LLM backends.
+
+    GET  /health                 liveness and the served aliases (no API key needed)
+    GET  /v1/models              aliases, and the embedded model names behind them
+    POST /v1/chat/completions    chat, JSON mode / schema, tools, SSE streaming
+    POST /v1/completions         a prompt → text
+    POST /v1/agent/runs          plan → run → solve (agent_runs.py)
+
+The models live on ``app.state`` (built in the lifespan) and reach the routes through
+``Depends``: no module globals, so two apps in one process never share a model by
+accident (llama_cpp/server/app.py keeps its proxy in a global with a setter).
+Generation blocks, so it runs in Starlette's thread pool behind each model's queue.
+
+The LLM protocol returns a whole completion, not tokens, so ``stream: true`` sends the
+completion as one content (or tool-call) delta and then a chunk with the
+``finish_reason``: clients that stream work unchanged, but see no first token earlier.
+For the same reason a client that disconnects frees its queue place at once, but the
+generation already under way runs to its end (llama.cpp cannot be interrupted here).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from foreplan.llm.base import LLM, Constraint, GenerationOptions
+from foreplan.serve import errors
+from foreplan.serve.errors import AuthenticationError, InvalidRequestError, describe
+from foreplan.serve.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from foreplan.serve.agent_runs import RunStore, router as agent_router
+from foreplan.serve.models import ModelPool, ServedModel, get_pool
+from foreplan.serve.schemas import (
+    AssistantMessage, ChatChoice, ChatCompletion, ChatCompletionRequest, CompletionRequest, ErrorResponse,
+    ModelCard, ModelList, ResponseFormat, TextChoice, TextCompletion, Usage,
+)
+from foreplan.serve.settings import ServeSettings, get_settings
+from foreplan.serve.tool_calls import call_schema, forced_call, parse_tool_calls, template_messages, tool_mode
+from foreplan.types import Completion
+
+logger = logging.getLogger("foreplan.serve")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 429, 502, 503)}
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def check_api_key(settings: ServeSettings = Depends(get_settings),
+                  credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+    """Raises AuthenticationError (401) when keys are configured and none matches."""
+    if not settings.api_keys:
+        return
+    given = credentials.credentials if credentials else ""
+    # compare_digest on every key: the time taken does not reveal how much matched.
+    if not any(secrets.compare_digest(given.encode(), key.encode()) for key in settings.api_keys):
+        raise AuthenticationError("Missing or wrong API key: send it as 'Authorization: Bearer KEY'."
+                                  if given else "Missing API key: send 'Authorization: Bearer KEY'.")
+
+
+def generation_options(settings: ServeSettings, max_tokens: int | None, temperature: float,
+                       stop: str | list[str] | None, seed: int | None, constraint: Constraint = Constraint(),
+                       tools: tuple[dict[str, Any], ...] | None = None) -> GenerationOptions:
+    """Request fields → options, enforcing the server's limits.
+
+    Raises:
+        InvalidRequestError: max_tokens over the limit, or more than 4 stop strings.
+    """
+    if max_tokens is not None and max_tokens > settings.max_tokens_limit:
+        raise InvalidRequestError(f"max_tokens is {max_tokens}, above this server's limit of "
+                                  f"{settings.max_tokens_limit}.", param="max_tokens")
+    stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
+    if len(stops) > 4:
+        raise InvalidRequestError("stop takes at most 4 strings.", param="stop")
+    return GenerationOptions(max_tokens=max_tokens or min(settings.default_max_tokens, settings.max_tokens_limit),
+                             temperature=temperature, stop=stops, seed=seed, constraint=constraint, tools=tools)
+
+
+def format_constraint(fmt: ResponseFormat | None) -> Constraint:
+    """``response_format`` → a JSON-schema constraint (enforced by the backend's grammar)."""
+    if fmt is None or fmt.type == "text":
+        return Constraint()
+    if fmt.type == "json_schema":
+        if fmt.json_schema is None or not fmt.json_schema.schema_:
+            raise InvalidRequestError("response_format json_schema needs json_schema.schema.",
+                                      param="response_format.json_schema")
+        return Constraint(json_schema=fmt.json_schema.schema_)
+    return Constraint(json_schema=fmt.schema_ or {"type": "object"})
+
+
+def _usage(c: Completion) -> Usage:
+    return Usage(prompt_tokens=c.usage.prompt_tokens, completion_tokens=c.usage.completion_tokens,
+                 total_tokens=c.usage.prompt_tokens + c.usage.completion_tokens)
+
+
+def _sse(data: Mapping[str, Any] | str) -> str:
+    return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _stream(served: ServedModel, produce: Any, chunks: Any) -> StreamingResponse:
+    """SSE response for one queued generation; the queue place is given back exactly once."""
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            served.queue.release()
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            completion = await run_in_threadpool(produce)
+            for chunk in chunks(completion):
+                yield _sse(chunk)
+        except Exception as exc:  # the status line is sent: report in the stream
+            yield _sse(describe(exc)[1])
+        finally:
+            release()
+        yield _sse("[DONE]")
+
+    return StreamingResponse(events(), media_type="text/event-stream", background=BackgroundTask(release))
+
+
+router = APIRouter()
+v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_api_key)], responses=_ERRORS)
+
+
+v1.include_router(agent_router)
+
+
+@router.get("/health")
+def health(pool: ModelPool = Depends(get_pool)) -> dict[str, Any]:
+    return {"status": "ok", "models": {a: {"spec": m.spec, "queued": m.queue.admitted} for a, m in pool.models.items()}}
+
+
+@v1.get("/models", response_model=ModelList)
+def list_models(pool: ModelPool = Depends(get_pool)) -> ModelList:
+    return ModelList(data=[ModelCard(id=name, created=m.created, owned_by=m.spec) for name, m in pool.names()])
+
+
+@v1.get("/models/{name}", response_model=ModelCard)
+def get_model(name: str, pool: ModelPool = Depends(get_pool)) -> ModelCard:
+    m = pool.get(name)
+    return ModelCard(id=name, created=m.created, owned_by=m.spec)
+
+
+@v1.post("/chat/completions", response_model=ChatCompletion)
+async def chat_completions(body: ChatCompletionRequest, pool: ModelPool = Depends(get_pool),
+                           settings: ServeSettings = Depends(get_settings)) -> Any:
+    served = pool.get(body.model)
+    mode = tool_mode(body.tools, body.tool_choice)
+    constraint = format_constraint(body.response_format)
+    forced = mode is not None and mode not in ("auto", "none")
+    if forced:
+        if constraint.json_schema is not None:
+            raise InvalidRequestError("response_format cannot be combined with a required tool call.",
+                                      param="response_format")
+        constraint = Constraint(json_schema=call_schema(body.tools or [], mode or ""))
+    tools = tuple(t.model_dump(exclude_none=True) for t in body.tools or ()) if mode not in (None, "none") else None
+    options = generation_options(settings, body.max_completion_tokens or body.max_tokens, body.temperature,
+                                 body.stop, body.seed, constraint, tools)
+    messages = template_messages(body.messages)
+    cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+
+    def reply(c: Completion) -> AssistantMessage:
+        if mode in (None, "none"):
+            return AssistantMessage(content=c.text)
+        content, calls = (None, forced_call(c.text)) if forced else parse_tool_calls(c.text)
+        return AssistantMessage(content=content if calls else c.text, tool_calls=calls or None)
+
+    def finish(c: Completion, message: AssistantMessage) -> str:
+        return "tool_calls" if message.tool_calls else c.finish_reason
+
+    served.queue.acquire()
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+
+        def chunks(c: Completion) -> list[dict[str, Any]]:
+            message = reply(c)
+            head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
+            delta: dict[str, Any] = {"role": "assistant", "content": message.content}
+            if message.tool_calls:
+                delta["tool_calls"] = [{"index": i, **call.model_dump()} for i, call in enumerate(message.tool_calls)]
+            out = [head | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
+                   head | {"choices": [{"index": 0, "delta": {}, "finish_reason": finish(c, message)}]}]
+            if include_usage:
+                out.append(head | {"choices": [], "usage": _usage(c).model_dump()})
+            return out
+
+        return _stream(served, lambda: served.generate(messages, options), chunks)
+    try:
+        completion = await run_in_threadpool(served.generate, messages, options)
+    finally:
+        served.queue.release()
+    message = reply(completion)
+    return ChatCompletion(id=cid, created=created, model=body.model, usage=_usage(completion),
+                          choices=[ChatChoice(message=message, finish_reason=finish(completion, message))])
+
+
+@v1.post("/completions", response_model=TextCompletion)
+async def completions(body: CompletionRequest, pool: ModelPool = Depends(get_pool),
+                      settings: ServeSettings = Depends(get_settings)) -> Any:
+    """A prompt → text. The LLM protocol is chat-shaped, so the prompt is sent as one user
+    message and rendered by the model's chat template (a model without one, like the base
+    Gemma, sees the prompt as it is)."""
+    served = pool.get(body.model)
+    if isinstance(body.prompt, list) and len(body.prompt) != 1:
+        raise InvalidRequestError("prompt as a list must hold exactly one string.", param="prompt")
+    prompt = body.prompt[0] if isinstance(body.prompt, list) else body.prompt
+    options = generation_options(settings, body.max_tokens, body.temperature, body.stop, body.seed)
+    messages = [{"role": "user", "content": prompt}]
+    cid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
+    served.queue.acquire()
+    if body.stream:
+        def chunks(c: Completion) -> list[dict[str, Any]]:
+            head = {"id": cid, "object": "text_completion", "created": created, "model": body.model}
+            return [head | {"choices": [{"index": 0, "text": c.text, "finish_reason": None}]},
+                    head | {"choices": [{"index": 0, "text": "", "finish_reason": c.finish_reason}]}]
+
+        return _stream(served, lambda: served.generate(messages, options), chunks)
+    try:
+        completion = await run_in_threadpool(served.generate, messages, options)
+    finally:
+        served.queue.release()
+    return TextCompletion(id=cid, created=created, model=body.model, usage=_usage(completion),
+                          choices=[TextChoice(text=completion.text, finish_reason=completion.finish_reason)])
+
+
+def create_app(settings: ServeSettings | None = None, llms: Mapping[str, LLM] | None = None) -> FastAPI:
+    """The server for ``settings``.
+
+    Args:
+        settings: host, models, limits; defaults to ``ServeSettings()`` (environment).
+        llms: a ready backend per alias (tests pass ``ScriptedLLM``); otherwise each
+            ``settings.models`` spec is resolved at startup (weights load on first use).
+
+    Returns:
+        The app; models are on ``app.state.models`` once its lifespan has started.
+    """
+    settings = settings or ServeSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if llms is not None:
+            backends = dict(llms)
+        else:
+            from foreplan.llm.resolve import resolve_model
+
+            backends = {alias: resolve_model(spec) for alias, spec in settings.models.items()}
+        app.state.models = ModelPool.build(settings, backends)
+        app.state.runs = RunStore(settings.max_runs)
+        logger.info("serving %s", ", ".join(f"{a}={m.spec}" for a, m in app.state.models.models.items()) or "no model")
+        yield
+
+    app = FastAPI(title="foreplan", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(router)
+    app.include_router(v1)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    return app

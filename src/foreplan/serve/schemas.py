@@ -1,0 +1,187 @@
+"""The request and response bodies of ``foreplan serve``, as pydantic models.
+
+Field names are spelled exactly as the OpenAI API spells them (llama_cpp/llama_types.py
+does the same), so every OpenAI client works unchanged. Descriptions shared by several
+models live once at the top, like llama_cpp/server/types.py, and show up in the
+OpenAPI schema at ``/docs``. Unknown fields are ignored, not rejected: clients send
+fields this server does not use (``user``, ``logprobs`` ...) and OpenAI ignores them too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+model_field = Field(description="The model alias (e.g. `planner`) or embedded model name to use; GET /v1/models lists them.")
+max_tokens_field = Field(default=None, ge=1, description="Most tokens to generate; the server's limit applies.")
+temperature_field = Field(default=1.0, ge=0.0, le=2.0, description="Sampling temperature; 0 is greedy.")
+top_p_field = Field(default=1.0, gt=0.0, le=1.0, description="Nucleus sampling mass (accepted; the backends sample with temperature only).")
+stop_field = Field(default=None, description="A string or up to 4 strings where generation stops.")
+seed_field = Field(default=None, description="Seed for sampling, for reproducible output.")
+stream_field = Field(default=False, description="Send the reply as server-sent events ending with `data: [DONE]`.")
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ContentPart(_Request):
+    type: str = "text"
+    text: str = ""
+
+
+class FunctionCall(BaseModel):
+    name: str
+    arguments: str = Field(description="The arguments as a JSON string.")
+
+
+class ToolCall(BaseModel):
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class ChatMessage(_Request):
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(p.text for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class FunctionDefinition(_Request):
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    description: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class ToolDefinition(_Request):
+    type: Literal["function"] = "function"
+    function: FunctionDefinition
+
+
+class NamedToolChoice(_Request):
+    type: Literal["function"] = "function"
+    function: dict[str, str] = Field(description='`{"name": TOOL}`: the tool the model must call.')
+
+
+class JsonSchemaFormat(_Request):
+    name: str = "response"
+    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
+    strict: bool | None = None
+
+
+class ResponseFormat(_Request):
+    type: Literal["text", "json_object", "json_schema"] = "text"
+    json_schema: JsonSchemaFormat | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema",
+                                           description="llama-cpp-python's form: a schema next to `json_object`.")
+
+
+class StreamOptions(_Request):
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(_Request):
+    model: str = model_field
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_tokens: int | None = max_tokens_field
+    max_completion_tokens: int | None = max_tokens_field
+    temperature: float = temperature_field
+    top_p: float = top_p_field
+    stop: str | list[str] | None = stop_field
+    seed: int | None = seed_field
+    n: int = Field(default=1, ge=1, le=1, description="Only one choice is generated.")
+    stream: bool = stream_field
+    stream_options: StreamOptions | None = None
+    response_format: ResponseFormat | None = None
+    tools: list[ToolDefinition] | None = None
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+
+
+class CompletionRequest(_Request):
+    model: str = model_field
+    prompt: str | list[str] = Field(description="The prompt; a list must hold exactly one string.")
+    max_tokens: int | None = max_tokens_field
+    temperature: float = temperature_field
+    top_p: float = top_p_field
+    stop: str | list[str] | None = stop_field
+    seed: int | None = seed_field
+    stream: bool = stream_field
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str | None
+    tool_calls: list[ToolCall] | None = None
+
+
+class ChatChoice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: str
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: Usage
+
+
+class TextChoice(BaseModel):
+    index: int = 0
+    text: str
+    finish_reason: str
+
+
+class TextCompletion(BaseModel):
+    id: str
+    object: Literal["text_completion"] = "text_completion"
+    created: int
+    model: str
+    choices: list[TextChoice]
+    usage: Usage
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = Field(description="The spec the model was loaded from (embedded name, GGUF path, URL).")
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class AgentRunRequest(_Request):
+    instruction: str = Field(min_length=1, description="What the agent should do.")
+    stream: bool = Field(default=False, description="Send the agent's events as server-sent events.")
+    max_steps: int = Field(default=6, ge=1, le=20, description="Most steps the plan may have.")
+
+
+class ErrorBody(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

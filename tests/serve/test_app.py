@@ -1,0 +1,118 @@
+"""The OpenAI-compatible endpoints on ScriptedLLM: health, models, chat, completions, SSE."""
+
+from __future__ import annotations
+
+import pytest
+
+from foreplan import ScriptedLLM
+from tests.serve.conftest import sse_data
+
+
+def test_health_and_models_list_aliases_and_embedded_names(serve):
+    client = serve({"planner": ScriptedLLM([]), "solver": ScriptedLLM([])},
+                   models={"planner": "qwen2.5-coder-0.5b", "solver": "./my.gguf"})
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and set(health["models"]) == {"planner", "solver"}
+    ids = [m["id"] for m in client.get("/v1/models").json()["data"]]
+    assert ids == ["planner", "solver", "qwen2.5-coder-0.5b"]
+    assert client.get("/v1/models/qwen2.5-coder-0.5b").json()["owned_by"] == "qwen2.5-coder-0.5b"
+
+
+def test_unknown_model_is_404_in_the_openai_shape(serve):
+    client = serve({"planner": ScriptedLLM([])})
+    r = client.post("/v1/chat/completions", json={"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]})
+    assert r.status_code == 404
+    error = r.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["code"] == "model_not_found" and error["param"] == "model" and "'gpt-4'" in error["message"]
+
+
+def test_chat_passes_the_options_and_reports_usage(serve):
+    llm = ScriptedLLM(["Paris is the capital."])
+    client = serve({"planner": llm})
+    r = client.post("/v1/chat/completions", json={
+        "model": "planner", "temperature": 0, "max_tokens": 7, "stop": "\n", "seed": 3,
+        "messages": [{"role": "developer", "content": "Be brief."},
+                     {"role": "user", "content": [{"type": "text", "text": "Capital of France?"}]}]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["object"] == "chat.completion" and body["model"] == "planner"
+    assert body["choices"][0] == {"index": 0, "finish_reason": "stop",
+                                  "message": {"role": "assistant", "content": "Paris is the capital.", "tool_calls": None}}
+    assert body["usage"] == {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}
+    messages, options = llm.calls[0]
+    assert messages == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}]
+    assert (options.max_tokens, options.temperature, options.stop, options.seed) == (7, 0, ("\n",), 3)
+    assert options.constraint.json_schema is None and options.tools is None
+
+
+def test_max_tokens_over_the_limit_is_400(serve):
+    client = serve({"planner": ScriptedLLM([])}, max_tokens_limit=16)
+    r = client.post("/v1/chat/completions", json={"model": "planner", "max_tokens": 17,
+                                                  "messages": [{"role": "user", "content": "hi"}]})
+    assert r.status_code == 400
+    assert r.json()["error"]["param"] == "max_tokens" and "16" in r.json()["error"]["message"]
+
+
+def test_invalid_fields_are_400_not_422(serve):
+    client = serve({"planner": ScriptedLLM([])})
+    r = client.post("/v1/chat/completions", json={"model": "planner", "messages": []})
+    assert r.status_code == 400
+    assert r.json()["error"]["param"] == "messages" and r.json()["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize(("fmt", "schema"), [
+    ({"type": "json_object"}, {"type": "object"}),
+    ({"type": "json_schema", "json_schema": {"name": "city", "schema": {"type": "object", "properties": {
+        "city": {"type": "string"}}, "required": ["city"]}}},
+     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
+])
+def test_response_format_becomes_a_json_schema_constraint(serve, fmt, schema):
+    llm = ScriptedLLM(['{"city": "Paris"}'])
+    client = serve({"planner": llm})
+    r = client.post("/v1/chat/completions", json={"model": "planner", "response_format": fmt,
+                                                  "messages": [{"role": "user", "content": "city?"}]})
+    assert r.json()["choices"][0]["message"]["content"] == '{"city": "Paris"}'
+    assert llm.calls[0][1].constraint.json_schema == schema
+
+
+def test_chat_stream_is_sse_ending_with_done(serve):
+    client = serve({"planner": ScriptedLLM(["Hello there"])})
+    r = client.post("/v1/chat/completions", json={"model": "planner", "stream": True,
+                                                  "stream_options": {"include_usage": True},
+                                                  "messages": [{"role": "user", "content": "hi"}]})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    events = sse_data(r.text)
+    assert events[-1] == "[DONE]"
+    first, last, usage = events[0], events[1], events[2]
+    assert first["object"] == "chat.completion.chunk"
+    assert first["choices"][0]["delta"] == {"role": "assistant", "content": "Hello there"}
+    assert last["choices"][0] == {"index": 0, "delta": {}, "finish_reason": "stop"}
+    assert usage["choices"] == [] and usage["usage"]["completion_tokens"] == 2
+
+
+def test_a_failure_inside_a_stream_is_an_error_event(serve):
+    client = serve({"planner": ScriptedLLM([])})
+    r = client.post("/v1/chat/completions", json={"model": "planner", "stream": True,
+                                                  "messages": [{"role": "user", "content": "hi"}]})
+    events = sse_data(r.text)
+    assert events[0]["error"]["code"] == "backend_error" and "no reply left" in events[0]["error"]["message"]
+    assert events[-1] == "[DONE]"
+
+
+def test_completions_prompt_to_text(serve):
+    llm = ScriptedLLM([" world"])
+    client = serve({"planner": llm})
+    r = client.post("/v1/completions", json={"model": "planner", "prompt": "hello", "max_tokens": 5})
+    body = r.json()
+    assert body["object"] == "text_completion" and body["choices"][0]["text"] == " world"
+    assert llm.calls[0][0] == [{"role": "user", "content": "hello"}]
+    r = client.post("/v1/completions", json={"model": "planner", "prompt": ["a", "b"]})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "prompt"
+
+
+def test_completions_stream(serve):
+    client = serve({"planner": ScriptedLLM(["abc"])})
+    events = sse_data(client.post("/v1/completions", json={"model": "planner", "prompt": "x", "stream": True}).text)
+    assert [e["choices"][0]["text"] for e in events[:-1]] == ["abc", ""]
+    assert events[1]["choices"][0]["finish_reason"] == "stop" and events[-1] == "[DONE]"
