@@ -25,6 +25,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from foreplan.cli_eval import eval_app
 from foreplan.cli_tools import corpus_app, load_toolkit, tools_app
 from foreplan.errors import ForeplanError, RunCancelled
 from foreplan.llm.registry import DEFAULT_CALLER, DEFAULT_PLANNER, MODELS, is_pulled, model_path
@@ -34,6 +35,7 @@ models_app = typer.Typer(no_args_is_help=True, help="The embedded GGUF models.")
 app.add_typer(models_app, name="models")
 app.add_typer(tools_app, name="tools")
 app.add_typer(corpus_app, name="corpus")
+app.add_typer(eval_app, name="eval")
 
 out = Console()
 err = Console(stderr=True)
