@@ -217,7 +217,13 @@ def serve(
     import os
 
     with errors(False, debug):
-        from foreplan.errors import ConfigError
+        from foreplan.errors import ConfigError, MissingExtraError
+
+        try:
+            import fastapi  # noqa: F401
+            import uvicorn
+        except ImportError as exc:
+            raise MissingExtraError(exc.name or "fastapi", "serve") from None
         from foreplan.serve import ServeSettings, create_app
         from foreplan.serve.settings import parse_model_options
 
@@ -227,8 +233,6 @@ def serve(
             raise ConfigError(str(exc)) from None
         # The server loads its own weights: FOREPLAN_SERVER would point it at itself.
         os.environ.pop("FOREPLAN_SERVER", None)
-        import uvicorn
-
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         settings = ServeSettings(host=host, port=port, models=models, api_keys=api_key or [],
                                  max_tokens_limit=max_tokens_limit, queue_size=queue_size)
