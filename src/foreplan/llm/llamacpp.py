@@ -33,12 +33,12 @@ class LoadedModel:
 
     llama: Any
     cache: PrefixCache = field(default_factory=PrefixCache)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    """A llama.cpp context serves one completion at a time."""
 
 
 _loaded: dict[tuple[str, int], LoadedModel] = {}
 _load_lock = threading.Lock()
+#: One llama.cpp computation at a time in this process, whatever the model (see _threads).
+_compute_lock = threading.Lock()
 
 
 def _import_llama_cpp() -> Any:
@@ -79,17 +79,18 @@ def _close_all() -> None:
 def _threads() -> tuple[int, int]:
     """Threads for generating and for prompt batches (``FOREPLAN_THREADS`` overrides both).
 
-    llama.cpp's threads spin while they wait for each other, so a generation thread per
-    core slows to seconds per token as soon as anything else (a tool, a test, another
-    model) takes a core: measured here on 2 cores, 3.1 s per token with 2 threads under
-    load against 0.06 s with 1. Generation keeps a core free; prompt batches, which are
-    short and compute-bound, use all of them.
+    All cores: measured here (2 cores, idle), 1.5B generation runs at 13.3 tokens/s with
+    2 threads against 6.9 with 1 (0.5B: 29.5 against 15.9). But llama.cpp's threads spin
+    while they wait for each other, so two computations sharing the cores slow to seconds
+    per token (3.1 s per token measured with 2 threads while another process held a core).
+    Hence :data:`_compute_lock`: inside foreplan, one llama.cpp computation runs at a
+    time; on a machine shared with other busy processes, set ``FOREPLAN_THREADS=1``.
     """
     cores = os.cpu_count() or 1
     env = os.environ.get("FOREPLAN_THREADS")
     if env and env.isdigit() and int(env) > 0:
         return int(env), int(env)
-    return max(1, cores // 2), cores
+    return cores, cores
 
 
 def _load(path: Path, n_ctx: int) -> LoadedModel:
@@ -168,7 +169,7 @@ class LlamaCppLLM:
         gbnf = self._constraint_gbnf(options)
         loaded = self.loaded
         llama = loaded.llama
-        with loaded.lock:
+        with _compute_lock:  # also serves one completion per context at a time
             try:
                 tokens = prompt_tokens(llama, prompt)
                 evaluate_prompt(llama, tokens, loaded.cache if self.prefix_cache else None)
