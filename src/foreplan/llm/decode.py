@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from foreplan.llm.fast_grammar import GreedyGrammar
-from foreplan.llm.prefix_cache import PrefixCache
+from foreplan.llm.prefix_cache import PrefixCache, common_prefix
 
 
 @dataclass
@@ -58,7 +58,7 @@ def evaluate_prompt(llama: Any, tokens: list[int], cache: PrefixCache | None) ->
     if cache is not None:
         reused = cache.restore(llama, tokens)
     else:
-        reused = min(_common_prefix(llama.input_ids[: llama.n_tokens], tokens[:-1]), llama.n_tokens)
+        reused = common_prefix(llama.input_ids[: llama.n_tokens], tokens[:-1])
     reused -= reused % CHUNK
     if reused and llama._ctx.kv_cache_seq_rm(-1, reused, -1):
         llama.n_tokens = reused
@@ -70,15 +70,6 @@ def evaluate_prompt(llama: Any, tokens: list[int], cache: PrefixCache | None) ->
     if cache is not None:
         cache.save(llama)
     return reused
-
-
-def _common_prefix(a: Any, b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def greedy_decode(llama: Any, tokens: list[int], grammar: str, max_tokens: int, stop: tuple[str, ...] = ()) -> Decoded:

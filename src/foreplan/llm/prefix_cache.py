@@ -36,7 +36,8 @@ class _State:
     data: bytes
 
 
-def _common(a: Any, b: list[int]) -> int:
+def common_prefix(a: Any, b: list[int]) -> int:
+    """Length of the longest common prefix of two token sequences."""
     n = min(len(a), len(b))
     if n == 0:
         return 0
@@ -63,11 +64,11 @@ class PrefixCache:
         beats what the model's context already holds. Returns the reusable prefix length
         (at least one token is always left to evaluate, so fresh logits exist)."""
         usable = tokens[:-1]
-        live = _common(llama.input_ids[: llama.n_tokens], usable)
+        live = common_prefix(llama.input_ids[: llama.n_tokens], usable)
         with self._lock:
             best, best_len = None, live
             for state in self._states.values():
-                n = _common(state.tokens, usable)
+                n = common_prefix(state.tokens, usable)
                 if n > best_len:
                     best, best_len = state, n
             if best is None:
