@@ -16,6 +16,10 @@ only behind ``--debug``). Each message says what happened and what to do about i
     ├── PlanError
     │   ├── PlanParseError          text that is not a plan (with line and column)
     │   └── PlanInvalidError        a plan that parses but cannot run, after one repair attempt
+    ├── TrainError                  fine-tuning cannot start or go on
+    │   ├── TrainConfigError        an unknown flag, a bad value, a folder that would be overwritten
+    │   └── DatasetError            a dataset that is missing, empty or has unusable rows
+    ├── ExportError                 an adapter or model that cannot be exported to GGUF
     ├── ToolError                   raised *inside* tools: becomes evidence, never ends a run
     │   └── RetryableToolError      a failure worth trying again (network blip, rate limit)
     └── RunCancelled                the user pressed Ctrl-C; the partial result is attached
@@ -104,6 +108,22 @@ class PlanInvalidError(PlanError):
             f"Plan:\n{text.strip() or '(empty)'}\nProblems:\n{listed}\n"
             "Try a larger planner model (--model), rephrase the instruction, or keep the grammar on."
         )
+
+
+class TrainError(ForeplanError):
+    """Fine-tuning cannot start or go on (memory, model, targets)."""
+
+
+class TrainConfigError(TrainError, ConfigError):
+    """An unknown training flag, a bad value, or an output folder that would be overwritten."""
+
+
+class DatasetError(TrainError, ConfigError):
+    """A training dataset is missing, empty, in an unknown format or has unusable rows."""
+
+
+class ExportError(ForeplanError):
+    """An adapter or model cannot be exported to GGUF (or the export failed its check)."""
 
 
 class ToolError(ForeplanError):
