@@ -20,8 +20,10 @@ LAYERS = {
     "solve": {"errors", "types", "llm", "prompts"},
     "trace": {"events"},
     "agent": {"errors", "types", "events", "tools", "llm", "plan", "execute", "solve", "trace", "prompts"},
+    "train": {"errors", "types", "llm"}, "export": {"errors", "types", "llm"},
 }
-ENTRY_POINTS = {"cli", "cli_view", "cli_tools", "cli_eval", "serve", "eval", "__init__"}
+ENTRY_POINTS = {"cli", "cli_view", "cli_tools", "cli_eval", "cli_train", "cli_export", "cli_data", "serve", "eval",
+                "synth", "__init__"}
 
 
 def _layer(path: Path) -> str:

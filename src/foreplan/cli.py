@@ -27,6 +27,8 @@ from rich.table import Table
 
 from foreplan.cli_eval import eval_app
 from foreplan.cli_tools import corpus_app, load_toolkit, tools_app
+from foreplan.cli_train import HELP as TRAIN_HELP
+from foreplan.cli_train import train_command
 from foreplan.errors import ForeplanError, RunCancelled
 from foreplan.llm.registry import DEFAULT_CALLER, DEFAULT_PLANNER, MODELS, is_pulled, model_path
 
@@ -36,6 +38,8 @@ app.add_typer(models_app, name="models")
 app.add_typer(tools_app, name="tools")
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(eval_app, name="eval")
+app.command("train", help=TRAIN_HELP, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    train_command)
 
 out = Console()
 err = Console(stderr=True)

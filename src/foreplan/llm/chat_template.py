@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import StrictUndefined
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -31,7 +30,9 @@ class ChatTemplate:
         self.eos_token = eos_token
         self._template = None
         if source:
-            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined)
+            # Lenient undefined values, as transformers renders them: templates test optional
+            # fields (``message.tool_calls``) that plain messages do not carry.
+            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
             env.globals["raise_exception"] = _raise_exception
             try:
                 self._template = env.from_string(source)

@@ -1,0 +1,61 @@
+"""``foreplan train``: LLaMA-Factory's SFT flags, verbatim, on foreplan's recipe.
+
+    foreplan train --stage sft --model_name_or_path qwen2.5-coder-0.5b --do_train \\
+        --dataset rewoo_plans --dataset_dir data/plans --template qwen --finetuning_type lora \\
+        --lora_target q_proj,v_proj --output_dir out/planner --max_steps 200 --plot_loss
+
+or ``foreplan train config.yaml [--flag value ...]``. Under several processes:
+``accelerate launch -m foreplan.cli_train ...``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+
+HELP = """Fine-tune a model (SFT, loss on the response only) with LLaMA-Factory's flags.
+
+Flags (LLaMA-Factory names): --model_name_or_path, --dataset, --dataset_dir, --template
+(default | alpaca | qwen | chatml | gemma | llama2), --finetuning_type (lora | qlora | full |
+freeze), --lora_target, --lora_rank, --lora_alpha, --lora_dropout, --output_dir,
+--overwrite_output_dir, --per_device_train_batch_size, --gradient_accumulation_steps,
+--learning_rate, --lr_scheduler_type, --num_train_epochs, --max_steps, --cutoff_len,
+--val_size, --logging_steps, --save_steps, --seed, --resume_from_checkpoint,
+--train_on_prompt, --plot_loss, --strict, --max_samples, or a YAML file with the same keys.
+"""
+
+
+def train_command(ctx: typer.Context) -> None:
+    from foreplan.train.args import build_args
+
+    debug = "--debug" in ctx.args
+    argv = [a for a in ctx.args if a != "--debug"]
+    from foreplan.cli import errors
+
+    with errors(False, debug):
+        args = build_args(argv)
+        try:
+            from foreplan.train.recipe import run_training
+        except ImportError as exc:
+            from foreplan.errors import MissingExtraError
+
+            raise MissingExtraError(exc.name or "torch", "train") from None
+        result = run_training(args, say=lambda m: err.print(m, highlight=False, markup=False))
+        last = result.history[-1] if result.history else {}
+        err.print(f"[green]done[/]: {result.steps} steps, last loss {last.get('loss', '-')}; "
+                  f"adapter in {result.output_dir}")
+
+
+def main() -> None:
+    """Entry for ``accelerate launch -m foreplan.cli_train``."""
+    app = typer.Typer(add_completion=False)
+    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, help=HELP)(train_command)
+    app(sys.argv[1:], prog_name="foreplan train")
+
+
+if __name__ == "__main__":
+    main()
