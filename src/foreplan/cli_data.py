@@ -1,0 +1,94 @@
+"""``foreplan data``: build training data.
+
+    foreplan data synth-plans --out data/plans --n 600 --heldout-n 60 --seed 0
+
+Synthesizes ReWOO planner examples from toolkits (see :mod:`foreplan.synth`), checks
+each plan (parse, validate, plan grammar, execution), and writes alpaca JSONL, a
+LLaMA-Factory ``dataset_info.json`` and the held-out task file for ``foreplan eval planner``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+data_app = typer.Typer(no_args_is_help=True, help="Build training data.")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@data_app.callback()
+def data_main() -> None:
+    """Build training data (planner examples synthesized from toolkits)."""
+
+
+def qwen_checks(model: str = "qwen2.5-coder-0.5b") -> tuple[Callable[[str], int], Callable[[str, str], bool]] | None:
+    """Token counter and grammar check on an embedded model's vocabulary, or None when
+    llama-cpp-python or the model file is not there."""
+    try:
+        import llama_cpp
+
+        from foreplan.llm.gbnf import grammar_accepts
+        from foreplan.llm.registry import get_model, is_pulled, model_path
+    except ImportError:
+        return None
+    embedded = get_model(model)
+    if not is_pulled(embedded):
+        return None
+    vocab: Any = llama_cpp.Llama(str(model_path(embedded)), vocab_only=True, verbose=False)
+
+    def count(text: str) -> int:
+        return len(vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    return count, lambda grammar, text: grammar_accepts(vocab, grammar, text)
+
+
+@data_app.command("synth-plans")
+def synth_plans(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for train.jsonl, heldout.jsonl, dataset_info.json.")] = Path("data/plans"),
+    n: Annotated[int, typer.Option("--n", min=1, help="Training examples.")] = 600,
+    heldout_n: Annotated[int, typer.Option("--heldout-n", min=0, help="Held-out tasks (they use held-out tools).")] = 60,
+    seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same files.")] = 0,
+    heldout_file: Annotated[Path | None, typer.Option("--heldout-file", help="Task file (default: OUT/../planner_tasks_heldout.jsonl).")] = None,
+    checks: Annotated[bool, typer.Option("--qwen-checks/--no-qwen-checks", help="Count tokens and check the plan grammar with the embedded Qwen vocabulary.")] = True,
+    execute: Annotated[bool, typer.Option("--execute/--no-execute", help="Run each plan; keep it only if every step succeeds.")] = True,
+) -> None:
+    """Synthesize ReWOO planner training examples over many tool sets."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from foreplan.synth.dataset import write_dataset
+    from foreplan.synth.plans import char_tokens, synthesize
+    from foreplan.synth.toolbox import Toolbox
+
+    qwen = qwen_checks() if checks else None
+    if checks and qwen is None:
+        err.print("[yellow]note:[/yellow] llama-cpp-python or the Qwen 0.5B file is missing: tokens are estimated "
+                  "from characters and the plan grammar is not checked.")
+    count, grammar = qwen if qwen else (char_tokens, None)
+    with tempfile.TemporaryDirectory(prefix="foreplan-synth-") as workspace, \
+            Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
+                     transient=True) as bar:
+        task = bar.add_task("synthesizing plans", total=n + heldout_n)
+        report = synthesize(Toolbox(Path(workspace)), n, heldout_n, seed, count_tokens=count, grammar_check=grammar,
+                            execute=execute, on_example=lambda e: bar.advance(task))
+    paths = write_dataset(report, out_dir, heldout_file or out_dir.parent / "planner_tasks_heldout.jsonl")
+    kept = len(report.examples)
+    out.print(f"{report.candidates} candidates: {kept} kept ({len(report.split('train'))} train, "
+              f"{len(report.split('heldout'))} held-out), {report.candidates - kept} dropped", highlight=False)
+    if report.dropped:
+        table = Table("dropped because", "candidates")
+        for reason, count_ in report.dropped.most_common():
+            table.add_row(reason, str(count_))
+        out.print(table)
+    for role, path in paths.items():
+        out.print(f"{role}: {path}", highlight=False)
+    if len(report.split("train")) < n or len(report.split("heldout")) < heldout_n:
+        err.print("[red]error:[/red] too few candidates passed; see the reasons above.")
+        raise typer.Exit(1)
