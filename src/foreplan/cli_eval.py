@@ -1,8 +1,10 @@
 """``foreplan eval``: measure accuracy, tokens and latency on real data.
 
     foreplan eval qa --dataset gsm8k --limit 20 --strategy both --model qwen2.5-coder-1.5b
+    foreplan eval planner --tasks data/planner_tasks_heldout.jsonl --model qwen2.5-coder-0.5b --out out/planner
 
-Writes a JSON report (summaries, ReWOO/ReAct ratios, every row) and prints a table.
+``qa`` writes a JSON report (summaries, ReWOO/ReAct ratios, every row); ``planner``
+writes results.jsonl (resumable), report.md and a chart. Both print a table.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ err = Console(stderr=True)
 
 @eval_app.callback()
 def eval_main() -> None:
-    """Evaluate strategies and models on real data (more commands will join ``qa``)."""
+    """Evaluate strategies and models on real data: end-to-end QA and plan quality."""
 
 
 @eval_app.command("qa")
@@ -66,3 +68,51 @@ def eval_qa(
     report.write(output)
     out.print(render_table(report))
     out.print(f"report written to {output}", highlight=False)
+
+
+@eval_app.command("planner")
+def eval_planner(
+    tasks: Annotated[Path, typer.Option("--tasks", help="Planner task file (JSONL; see data/README.md).")],
+    model: Annotated[str, typer.Option("--model", help="Model spec (see: foreplan models).")] = "qwen2.5-coder-0.5b",
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, report.md and rates.png.")] = Path("out/eval-planner"),
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="The first N tasks (default: all).")] = None,
+    grammar: Annotated[bool, typer.Option("--grammar/--no-grammar", help="Constrain the planner with the plan grammar.")] = True,
+    execute: Annotated[bool, typer.Option("--execute/--no-execute", help="Run each valid plan with the offline tools.")] = True,
+    resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and skip the ids it holds.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Plan quality: parse rate, validity, tool choice, executability, steps, tokens, seconds."""
+    import tempfile
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from foreplan.errors import ForeplanError
+    from foreplan.eval.planner_eval import load_tasks, render_table, run_planner_eval, summarize, write_report
+    from foreplan.llm.base import GenerationOptions
+    from foreplan.llm.resolve import resolve_model
+    from foreplan.synth.toolbox import Toolbox
+
+    try:
+        chosen = load_tasks(tasks)[:limit]
+        with tempfile.TemporaryDirectory(prefix="foreplan-eval-") as workspace:
+            toolbox = Toolbox(Path(workspace))
+            for task in chosen:  # an unknown tool name fails now, not after an hour of planning
+                toolbox.toolkit(task.tools)
+            llm = resolve_model(model)
+            llm.generate([{"role": "user", "content": "Hi"}], GenerationOptions(max_tokens=1))  # load, untimed
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          console=err, transient=True) as bar:
+                task_bar = bar.add_task(f"planner · {model}", total=len(chosen))
+                rows = run_planner_eval(chosen, llm, toolbox, out_dir / "results.jsonl", resume=resume,
+                                        grammar=grammar, execute=execute,
+                                        on_result=lambda row: bar.advance(task_bar))
+                bar.update(task_bar, completed=len(chosen))
+    except ForeplanError as exc:
+        if debug:
+            raise
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    written = write_report(rows, out_dir, model, tasks)
+    out.print(render_table(summarize(rows), f"planner · {model}{'' if grammar else ' · no grammar'}"))
+    for path in [out_dir / "results.jsonl", *written]:
+        out.print(f"written: {path}", highlight=False)
