@@ -125,4 +125,4 @@ def test_the_command_refuses_a_missing_task_file_before_loading_a_model(tmp_path
     from foreplan.cli_eval import eval_app
 
     result = CliRunner().invoke(eval_app, ["planner", "--tasks", str(tmp_path / "none.jsonl"), "--model", "nope"])
-    assert result.exit_code == 1 and "does not exist" in result.output
+    assert result.exit_code == 1 and "does not exist" in " ".join(result.output.split())  # rich wraps lines
