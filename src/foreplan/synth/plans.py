@@ -120,7 +120,7 @@ class PlanSynthesizer:
         needed = list(dict.fromkeys(candidate.reference_tools))
         split = "heldout" if HELDOUT_TOOLS & set(needed) else "train"
         if len(report.split(split)) >= want[split]:
-            report.dropped[f"{split} split already full"] += 1
+            report.dropped[f"{split} split already full (not checked)"] += 1
             return None
         if candidate.task in self._seen:
             report.dropped["duplicate task"] += 1
