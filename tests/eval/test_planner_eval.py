@@ -59,8 +59,8 @@ def test_a_repaired_plan_is_valid_but_not_first_valid(toolbox: Toolbox, tmp_path
 
 
 def test_a_step_that_fails_makes_the_plan_not_executable(toolbox: Toolbox, tmp_path: Path) -> None:
-    [row] = run_planner_eval([_task(1)], ScriptedLLM(["Plan: p\n#E1 = get_weather[Paris]\nPlan: q\n"
-                                                      "#E2 = calculator[#E1.rain_mm * 2]"]), toolbox, tmp_path / "r.jsonl")
+    [row] = run_planner_eval([_task(1)], ScriptedLLM([("Plan: p\n#E1 = get_weather[Paris]\nPlan: q\n"
+                                                       "#E2 = calculator[#E1.rain_mm * 2]")]), toolbox, tmp_path / "r.jsonl")
     assert row["valid"] and row["tool_exact"] and not row["executed"]
     assert "no field 'rain_mm'" in row["problems"][0]
 

@@ -160,8 +160,8 @@ def search_and_sql(rng: random.Random) -> Candidate:
         (f"Search the encyclopedia for {title}.", "search_wiki", f"{title} film"),
         (f"Query the film database for the runtime of {title}.", "query_sql",
          f"SELECT Runtime FROM omdb WHERE Title = '{title}'"),
-        ("Write the blurb from both results.", "LLM", f"Write a two-sentence blurb about {title} from #E1 "
-         "and its runtime of #E2.rows[0].Runtime minutes."),
+        ("Write the blurb from both results.", "LLM", (f"Write a two-sentence blurb about {title} from #E1 "
+                                                     "and its runtime of #E2.rows[0].Runtime minutes.")),
     ])  # fmt: skip
 
 
@@ -194,8 +194,8 @@ def crm_email(rng: random.Random) -> Candidate:
                         "an invitation to our product webinar"))
     return Candidate("email", f"Send {name} {topic}.", [
         (f"Look up {name} in the CRM for their email address.", "query_crm", name),
-        (f"Email {name}.", "send_email", f'{{"to": "#E1.email", "subject": "Hello {name.split()[0]}", '
-         f'"body": "Dear {name.split()[0]}, this is {topic}."}}'),
+        (f"Email {name}.", "send_email", (f'{{"to": "#E1.email", "subject": "Hello {name.split()[0]}", '
+                                          f'"body": "Dear {name.split()[0]}, this is {topic}."}}')),
     ])  # fmt: skip
 
 
@@ -204,7 +204,7 @@ def calendar(rng: random.Random) -> Candidate:
     title = rng.choice(("Team lunch", "Dentist", "Call with the Berlin office", "Gym", "Project review"))
     return Candidate("calendar", f"Put '{title}' in my calendar for today (I am in {city}).", [
         (f"Get today's date in {city}.", "get_current_time", zone),
-        (f"Add the event for that date.", "create_calendar_event", f'{{"title": "{title}", "date": "#E1.date"}}'),
+        ("Add the event for that date.", "create_calendar_event", f'{{"title": "{title}", "date": "#E1.date"}}'),
     ])  # fmt: skip
 
 
