@@ -93,7 +93,10 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
     if truncated:
         talk(f"{len(truncated)} of {len(examples)} examples were longer than --cutoff_len {args.cutoff_len} and were "
              f"truncated ({sum(e.truncated for e in truncated)} tokens cut); raise --cutoff_len to keep them whole.")
-    examples = [e for e in examples if any(label != -100 for label in e.labels)]
+    kept = [e for e in examples if any(label != -100 for label in e.labels)]
+    if len(kept) < len(examples):
+        talk(f"{len(examples) - len(kept)} examples lost every response token to truncation and are left out.")
+    examples = kept
     if not examples:
         raise TrainError("No example keeps a response token after truncation: raise --cutoff_len.")
     train_ids, val_ids = B.split_validation(len(examples), args.val_size, args.seed)
@@ -133,6 +136,8 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
     from foreplan.train.progress import TrainProgress
 
     log_path = out / "train_log.jsonl"
+    if main and resume_from is not None:  # drop lines written after that checkpoint, before the crash
+        log_path.write_text("".join(json.dumps(r) + "\n" for r in history))
     window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
     model.train()
     with TrainProgress(steps, start, enabled=progress and main) as bar:
@@ -145,7 +150,7 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
                 with accelerator.no_sync(model) if not sync else nullcontext():
                     loss, count = B.loss_on_labels(model, batch)
                     accelerator.backward(loss / args.gradient_accumulation_steps)
-                step_loss += float(loss) / args.gradient_accumulation_steps
+                step_loss += float(loss.detach()) / args.gradient_accumulation_steps
                 window_tokens += int(batch["attention_mask"].sum())
             accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
             optimizer.step()

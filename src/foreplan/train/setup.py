@@ -6,6 +6,7 @@ GGUF file (slow: ~13 s) is kept in foreplan's cache folder after the first time.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,8 @@ def choose_template(name: str, tokenizer: Any) -> ChatTemplate:
         TrainConfigError: the template writes tokens this tokenizer does not have, or
             ``default`` was asked of a model that carries no template.
     """
-    bos = tokenizer.bos_token or ""
+    # A template writes BOS only for models that start with it (Gemma, Llama), not Qwen.
+    bos = (tokenizer.bos_token or "") if getattr(tokenizer, "add_bos_token", False) else ""
     eos = tokenizer.eos_token or ""
     if name == "default":
         if not tokenizer.chat_template:
@@ -96,11 +98,13 @@ def make_trainable(model: Any, args: TrainArgs, resume_adapter: Path | None = No
             from peft import prepare_model_for_kbit_training
 
             model = prepare_model_for_kbit_training(model)
-        if resume_adapter is not None:
-            return PeftModel.from_pretrained(model, resume_adapter, is_trainable=True)
         config = LoraConfig(r=args.lora_rank, lora_alpha=args.alpha, lora_dropout=args.lora_dropout,
                             target_modules=list(targets), task_type="CAUSAL_LM")
-        return get_peft_model(model, config)
+        with warnings.catch_warnings():  # peft 0.21 asks transformers 5 a deprecated question
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            if resume_adapter is not None:
+                return PeftModel.from_pretrained(model, resume_adapter, is_trainable=True)
+            return get_peft_model(model, config)
     # Full and freeze tuning train plain weights: fp32, since bf16 AdamW updates vanish.
     model = model.float()
     if args.finetuning_type == "full":
