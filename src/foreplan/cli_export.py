@@ -82,11 +82,13 @@ def export_lora_cmd(adapter: AdapterArg, base: BaseOpt, output: OutOpt, verify: 
                     debug: DebugOpt = False) -> None:
     """Write the adapter as a GGUF LoRA adapter (llama.cpp lora_path / llama-server --lora)."""
     from foreplan.cli import errors
+    from foreplan.export.adapter import read_adapter
     from foreplan.export.base import open_base
     from foreplan.export.lora import export_lora
 
     with errors(False, debug):
         start = time.monotonic()
+        read_adapter(adapter)  # a bad folder fails before the base takes seconds to read
         with _Bars() as bars:
             bars("reading base GGUF", 0, 0)
             base_gguf = open_base(base)
@@ -115,12 +117,14 @@ def export_merge_cmd(adapter: AdapterArg, base: BaseOpt, output: OutOpt,
                      min_agreement: MinOpt = None, debug: DebugOpt = False) -> None:
     """Merge the adapter into the base GGUF and quantize the result."""
     from foreplan.cli import errors
+    from foreplan.export.adapter import read_adapter
     from foreplan.export.base import open_base
     from foreplan.export.lora import export_lora
     from foreplan.export.merge import export_merged
 
     with errors(False, debug):
         start = time.monotonic()
+        read_adapter(adapter)  # a bad folder fails before the base takes seconds to read
         with _Bars() as bars:
             bars("reading base GGUF", 0, 0)
             base_gguf = open_base(base)
