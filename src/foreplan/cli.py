@@ -186,6 +186,11 @@ def models_list() -> None:
     table = Table("name", "size", "assembled", "description")
     for m in MODELS.values():
         table.add_row(m.name, f"{m.size / 1e6:,.0f} MB", str(model_path(m)) if is_pulled(m) else "no", m.description)
+    from foreplan.llm.adapters import ADAPTERS
+
+    for a in ADAPTERS.values():
+        base = MODELS[a.base]
+        table.add_row(a.name, f"+ LoRA on {a.base}", str(model_path(base)) if is_pulled(base) else "no", a.description)
     out.print(table)
 
 

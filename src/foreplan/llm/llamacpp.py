@@ -35,7 +35,7 @@ class LoadedModel:
     cache: PrefixCache = field(default_factory=PrefixCache)
 
 
-_loaded: dict[tuple[str, int], LoadedModel] = {}
+_loaded: dict[tuple[str, int, str], LoadedModel] = {}
 _load_lock = threading.Lock()
 #: One llama.cpp computation at a time in this process, whatever the model (see _threads).
 _compute_lock = threading.Lock()
@@ -93,8 +93,8 @@ def _threads() -> tuple[int, int]:
     return cores, cores
 
 
-def _load(path: Path, n_ctx: int) -> LoadedModel:
-    key = (str(path.resolve()), n_ctx)
+def _load(path: Path, n_ctx: int, lora: Path | None = None) -> LoadedModel:
+    key = (str(path.resolve()), n_ctx, str(lora) if lora else "")
     with _load_lock:
         if key not in _loaded:
             llama_cpp = _import_llama_cpp()
@@ -103,9 +103,12 @@ def _load(path: Path, n_ctx: int) -> LoadedModel:
                 threads, batch_threads = _threads()
                 _loaded[key] = LoadedModel(llama_cpp.Llama(
                     model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=batch_threads,
-                    verbose=False,
+                    lora_path=str(lora) if lora else None, verbose=False,
                 ))
             except (ValueError, RuntimeError, OSError) as exc:
+                if lora:
+                    raise ModelFileError(f"llama.cpp could not apply the LoRA adapter {lora} to {path}: {exc}. "
+                                         "Was it exported for this base model (foreplan export lora)?") from None
                 raise ModelFileError(
                     f"llama.cpp could not load {path}: {exc}. The file may be partial or corrupt; "
                     "for an embedded model run: foreplan models pull NAME --force"
@@ -132,8 +135,10 @@ class LlamaCppLLM:
     supports_grammar = True
 
     def __init__(self, path: str | Path, name: str | None = None, n_ctx: int = 4096, fast_grammar: bool = True,
-                 prefix_cache: bool = True) -> None:
+                 prefix_cache: bool = True, lora_path: str | Path | None = None) -> None:
         self.path = Path(path)
+        self.lora_path = Path(lora_path) if lora_path else None
+        """A GGUF LoRA adapter applied on top of the model (a separate load of the base)."""
         self.fast_grammar = fast_grammar
         """Greedy constrained decoding checks the best token first (see fast_grammar.py)."""
         self.prefix_cache = prefix_cache
@@ -144,7 +149,7 @@ class LlamaCppLLM:
 
     @property
     def loaded(self) -> LoadedModel:
-        return _load(self.path, self.n_ctx)
+        return _load(self.path, self.n_ctx, self.lora_path)
 
     @property
     def llama(self) -> Any:

@@ -1,6 +1,7 @@
 """``--model`` in, a ready backend out.
 
     qwen2.5-coder-0.5b                     an embedded model (assembled on first use)
+    embedded-0.5b-planner                  an embedded model + a LoRA adapter shipped in the package
     ./models/my-planner.gguf               any GGUF file
     openai:http://127.0.0.1:8080/v1#qwen   an OpenAI-compatible server (model optional)
 
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from foreplan.errors import UnknownModelError
+from foreplan.llm.adapters import ADAPTERS, adapter_path
 from foreplan.llm.base import LLM
 from foreplan.llm.registry import MODELS, get_model, pull
 
@@ -49,7 +51,12 @@ def resolve_model(spec: str, progress: Progress | None = None) -> LLM:
     else:
         from foreplan.llm.llamacpp import LlamaCppLLM, check_gguf, _import_llama_cpp
 
-        if spec in MODELS:
+        if spec in ADAPTERS:
+            adapter = ADAPTERS[spec]
+            _import_llama_cpp()
+            report = (lambda done, total: progress(adapter.base, done, total)) if progress else None
+            backend = LlamaCppLLM(pull(get_model(adapter.base), report), name=spec, lora_path=adapter_path(adapter))
+        elif spec in MODELS:
             _import_llama_cpp()  # fail on a missing extra before assembling 1 GB
             model = get_model(spec)
             report = (lambda done, total: progress(spec, done, total)) if progress else None
@@ -69,7 +76,7 @@ def server_spec(spec: str) -> str:
     """``openai:$FOREPLAN_SERVER/v1#NAME`` for an embedded name when ``FOREPLAN_SERVER``
     is set; any other spec as it is."""
     server = os.environ.get("FOREPLAN_SERVER", "").strip().rstrip("/")
-    if not server or spec not in MODELS:
+    if not server or (spec not in MODELS and spec not in ADAPTERS):
         return spec
     base = server if server.endswith("/v1") else f"{server}/v1"
     return f"openai:{base}#{spec}"

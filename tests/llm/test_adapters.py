@@ -1,0 +1,30 @@
+"""Shipped LoRA adapters: found, checked by sha256, refused when damaged."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from foreplan.errors import ModelFileError
+from foreplan.llm.adapters import ADAPTERS, EmbeddedAdapter, adapter_path
+from foreplan.llm.registry import MODELS
+
+
+def test_every_shipped_adapter_is_present_intact_and_names_a_base():
+    for adapter in ADAPTERS.values():
+        assert adapter.base in MODELS
+        assert adapter_path(adapter).stat().st_size > 0
+
+
+def test_missing_and_damaged_adapters_are_refused(tmp_path):
+    good = tmp_path / "a.gguf"
+    good.write_bytes(b"GGUF adapter bytes")
+    adapter = EmbeddedAdapter("x", "qwen2.5-coder-0.5b", "a.gguf", hashlib.sha256(good.read_bytes()).hexdigest(), "")
+    assert adapter_path(adapter, tmp_path) == good
+    damaged = EmbeddedAdapter("y", "qwen2.5-coder-0.5b", "b.gguf", "0" * 64, "")
+    (tmp_path / "b.gguf").write_bytes(b"something else")
+    with pytest.raises(ModelFileError, match="damaged"):
+        adapter_path(damaged, tmp_path)
+    with pytest.raises(ModelFileError, match="missing"):
+        adapter_path(EmbeddedAdapter("z", "qwen2.5-coder-0.5b", "c.gguf", "0" * 64, ""), tmp_path)
