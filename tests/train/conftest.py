@@ -15,14 +15,10 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def qwen_tokenizer():
-    from foreplan.llm import registry
     from foreplan.train.setup import load_tokenizer
     from foreplan.train.source import resolve_source
 
-    model = registry.get_model("qwen2.5-coder-0.5b")
-    if not registry.is_pulled(model):
-        pytest.skip("the embedded 0.5B model is not assembled")
-    return load_tokenizer(resolve_source("qwen2.5-coder-0.5b"))
+    return load_tokenizer(resolve_source("qwen2.5-coder-0.5b"))  # assembles the model on first use
 
 
 @pytest.fixture(scope="session")
