@@ -4,8 +4,9 @@
         --dataset rewoo_plans --dataset_dir data/plans --template qwen --finetuning_type lora \\
         --lora_target q_proj,v_proj --output_dir out/planner --max_steps 200 --plot_loss
 
-or ``foreplan train config.yaml [--flag value ...]``. Under several processes:
-``accelerate launch -m foreplan.cli_train ...``.
+or ``foreplan train config.yaml [--flag value ...]``. Under several processes (DDP; gloo
+on a CPU-only machine, where accelerate's ``--multi_gpu`` launcher falls back to
+MULTI_CPU): ``accelerate launch --multi_gpu --num_processes 2 -m foreplan.cli_train ...``.
 """
 
 from __future__ import annotations

@@ -123,3 +123,20 @@ def test_cli_reports_a_typo_without_a_traceback(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 1 and "Did you mean --num_train_epochs" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_runs_under_accelerate_launch_with_two_cpu_processes(tiny_model, alpaca_dir, tmp_path):
+    """DDP over gloo: both processes train, only the main one writes."""
+    out = tmp_path / "ddp"
+    # On a machine without CUDA, accelerate's --multi_gpu launcher runs MULTI_CPU (gloo); --cpu would
+    # silently start a single process.
+    done = subprocess.run(["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "foreplan.cli_train",
+                           *_argv(tiny_model, alpaca_dir, out, "--max_steps", "4")],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    logged = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in logged] == [1, 2, 3, 4]  # one writer: no duplicated lines
+    # 12 rows in batches of 2 = 6 micro-batches per epoch; two processes take two per step.
+    assert logged[0]["epoch"] == pytest.approx(2 / 6, abs=1e-3)
+    assert (out / "adapter_model.safetensors").exists()
