@@ -28,3 +28,14 @@ def test_missing_and_damaged_adapters_are_refused(tmp_path):
         adapter_path(damaged, tmp_path)
     with pytest.raises(ModelFileError, match="missing"):
         adapter_path(EmbeddedAdapter("z", "qwen2.5-coder-0.5b", "c.gguf", "0" * 64, ""), tmp_path)
+
+
+def test_base_plus_adapter_spec_checks_the_adapter_file(tmp_path):
+    from foreplan.llm.resolve import resolve_model
+
+    with pytest.raises(ModelFileError, match="does not exist"):
+        resolve_model(f"qwen2.5-coder-0.5b+{tmp_path / 'missing.gguf'}")
+    not_gguf = tmp_path / "adapter.gguf"
+    not_gguf.write_text("safetensors, not GGUF")
+    with pytest.raises(ModelFileError, match="not a GGUF file"):
+        resolve_model(f"qwen2.5-coder-0.5b+{not_gguf}")

@@ -2,6 +2,7 @@
 
     qwen2.5-coder-0.5b                     an embedded model (assembled on first use)
     embedded-0.5b-planner                  an embedded model + a LoRA adapter shipped in the package
+    qwen2.5-coder-0.5b+out/planner.gguf    any GGUF base + a GGUF LoRA adapter (foreplan export lora)
     ./models/my-planner.gguf               any GGUF file
     openai:http://127.0.0.1:8080/v1#qwen   an OpenAI-compatible server (model optional)
 
@@ -51,7 +52,15 @@ def resolve_model(spec: str, progress: Progress | None = None) -> LLM:
     else:
         from foreplan.llm.llamacpp import LlamaCppLLM, check_gguf, _import_llama_cpp
 
-        if spec in ADAPTERS:
+        base_spec, plus, lora = spec.rpartition("+")
+        if plus and lora.endswith(".gguf") and base_spec and not base_spec.startswith("openai:"):
+            base = resolve_model(base_spec, progress)
+            if not isinstance(base, LlamaCppLLM) or base.lora_path is not None:
+                raise UnknownModelError(f"{spec}: a LoRA adapter goes on a plain GGUF model (embedded name or .gguf).")
+            lora_file = Path(lora).expanduser()
+            check_gguf(lora_file)
+            backend = LlamaCppLLM(base.path, name=spec, lora_path=lora_file)
+        elif spec in ADAPTERS:
             adapter = ADAPTERS[spec]
             _import_llama_cpp()
             report = (lambda done, total: progress(adapter.base, done, total)) if progress else None
