@@ -30,7 +30,7 @@ OutOpt = Annotated[Path, typer.Option("--output", "-o", help="GGUF file to write
 VerifyOpt = Annotated[bool, typer.Option("--verify", help="Compare greedy tokens with the source; exit 1 if they disagree.")]
 PromptOpt = Annotated[list[str] | None, typer.Option("--prompt", help="Prompt for --verify (repeatable; default: 4 built-in).")]
 TokensOpt = Annotated[int, typer.Option("--tokens", min=1, max=256, help="Tokens generated per --verify prompt.")]
-MinOpt = Annotated[float | None, typer.Option("--min-agreement", min=0.0, max=1.0, help="Least token agreement --verify accepts (default by type: Q8_0 0.95, 2-6 bit 0.8, lora 0.9).")]
+MinOpt = Annotated[float | None, typer.Option("--min-agreement", min=0.0, max=1.0, help="Least token agreement --verify accepts (default: 0.9; 0.8 for 2-6 bit types).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 
 
