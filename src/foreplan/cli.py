@@ -27,6 +27,7 @@ from rich.table import Table
 
 from foreplan.cli_data import data_app
 from foreplan.cli_eval import eval_app
+from foreplan.cli_export import export_app
 from foreplan.cli_tools import corpus_app, load_toolkit, tools_app
 from foreplan.cli_train import HELP as TRAIN_HELP
 from foreplan.cli_train import train_command
@@ -40,6 +41,7 @@ app.add_typer(tools_app, name="tools")
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(eval_app, name="eval")
 app.add_typer(data_app, name="data")
+app.add_typer(export_app, name="export")
 app.command("train", help=TRAIN_HELP, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     train_command)
 

@@ -11,6 +11,7 @@ only behind ``--debug``). Each message says what happened and what to do about i
     │   ├── UnknownModelError       a ``--model`` that is no registry name, GGUF path or openai: URL
     │   ├── ModelFileError          a missing part, a partial or corrupt model file
     │   ├── MissingExtraError       an optional dependency is not installed (names the pip install)
+    │   ├── VerificationError       an export whose greedy tokens disagree with its source's
     │   └── LLMError                a backend failed while generating (HTTP error, load failure)
     │       └── ScriptExhaustedError  the scripted test LLM ran out of replies
     ├── PlanError
@@ -19,7 +20,6 @@ only behind ``--debug``). Each message says what happened and what to do about i
     ├── TrainError                  fine-tuning cannot start or go on
     │   ├── TrainConfigError        an unknown flag, a bad value, a folder that would be overwritten
     │   └── DatasetError            a dataset that is missing, empty or has unusable rows
-    ├── ExportError                 an adapter or model that cannot be exported to GGUF
     ├── ToolError                   raised *inside* tools: becomes evidence, never ends a run
     │   └── RetryableToolError      a failure worth trying again (network blip, rate limit)
     └── RunCancelled                the user pressed Ctrl-C; the partial result is attached
@@ -122,8 +122,12 @@ class DatasetError(TrainError, ConfigError):
     """A training dataset is missing, empty, in an unknown format or has unusable rows."""
 
 
-class ExportError(ForeplanError):
-    """An adapter or model cannot be exported to GGUF (or the export failed its check)."""
+class ExportError(ConfigError):
+    """An adapter or base model that cannot be exported; the message says what to do."""
+
+
+class VerificationError(ModelError):
+    """An export whose greedy tokens disagree with its source's: not to be used."""
 
 
 class ToolError(ForeplanError):

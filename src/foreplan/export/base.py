@@ -13,11 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from foreplan.errors import ConfigError
-
-
-class ExportError(ConfigError):
-    """An adapter or base model that cannot be exported; the message says what to do."""
+from foreplan.errors import ExportError
 
 
 #: Architectures whose HF → GGUF conversion leaves q/k/v/o/MLP weights as they are, so

@@ -20,11 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from foreplan.errors import ModelError
+from foreplan.errors import VerificationError
 
-
-class VerificationError(ModelError):
-    """An export whose greedy tokens disagree with its source's: not to be used."""
 
 DEFAULT_PROMPTS = (
     "The capital of France is",
