@@ -49,6 +49,7 @@ out = Console()
 err = Console(stderr=True)
 
 ModelOpt = Annotated[str, typer.Option("--model", "-m", envvar="FOREPLAN_MODEL", help="Planner and solver: embedded name, GGUF path or openai:URL#MODEL.")]
+PlannerOpt = Annotated[str | None, typer.Option("--planner", envvar="FOREPLAN_PLANNER", help="Planner only (e.g. embedded-0.5b-planner); --model then writes the answer.")]
 CallerOpt = Annotated[str, typer.Option("--caller-model", envvar="FOREPLAN_CALLER_MODEL", help="Function caller for tools with several arguments.")]
 ToolsOpt = Annotated[list[Path] | None, typer.Option("--tools", help="Python file whose @tool functions join the toolkit (repeatable).")]
 ToolkitOpt = Annotated[Path | None, typer.Option("--toolkit", envvar="FOREPLAN_TOOLKIT", help="Toolkit file (TOML): tools, providers, workspace, database.")]
@@ -109,22 +110,24 @@ def _progress_bar() -> tuple[Progress, Callable[[str, int, int], None]]:
 
 
 def _agent(model: str, caller_model: str, tools: list[Path] | None, grammar: bool, max_steps: int,
-           trace: Path | None = None, toolkit_file: Path | None = None):
+           trace: Path | None = None, toolkit_file: Path | None = None, planner_model: str | None = None):
     from foreplan.agent import Agent
     from foreplan.llm.resolve import resolve_model
 
     toolkit = load_toolkit(toolkit_file, tools)
     _, report = _progress_bar()
-    planner = resolve_model(model, report)
+    planner = resolve_model(planner_model or model, report)
+    solver = resolve_model(model, report) if planner_model else None
     needs_caller = any(t.single_input is None for t in toolkit)
     caller = resolve_model(caller_model, report) if needs_caller else None
-    return Agent(planner, toolkit, caller=caller, grammar=grammar, max_steps=max_steps, trace=trace)
+    return Agent(planner, toolkit, caller=caller, solver=solver, grammar=grammar, max_steps=max_steps, trace=trace)
 
 
 @app.command()
 def run(
     instruction: Annotated[str, typer.Argument(help="What the agent should do.")],
     model: ModelOpt = DEFAULT_PLANNER,
+    planner: PlannerOpt = None,
     caller_model: CallerOpt = DEFAULT_CALLER,
     tools: ToolsOpt = None,
     toolkit: ToolkitOpt = None,
@@ -139,7 +142,7 @@ def run(
 
     with errors(as_json, debug):
         _check_instruction(instruction)
-        agent = _agent(model, caller_model, tools, grammar, max_steps, trace, toolkit)
+        agent = _agent(model, caller_model, tools, grammar, max_steps, trace, toolkit, planner)
         if as_json:
             result = agent.run(instruction)
             out.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -161,6 +164,7 @@ def run(
 def plan(
     instruction: Annotated[str, typer.Argument(help="What the agent should do.")],
     model: ModelOpt = DEFAULT_PLANNER,
+    planner: PlannerOpt = None,
     tools: ToolsOpt = None,
     toolkit: ToolkitOpt = None,
     grammar: GrammarOpt = True,
@@ -171,7 +175,7 @@ def plan(
     """Write the plan without running it."""
     with errors(as_json, debug):
         _check_instruction(instruction)
-        agent = _agent(model, DEFAULT_CALLER, tools, grammar, max_steps, toolkit_file=toolkit)
+        agent = _agent(planner or model, DEFAULT_CALLER, tools, grammar, max_steps, toolkit_file=toolkit)
         agent.caller = None
         result = agent.plan(instruction)
         if as_json:
