@@ -65,3 +65,21 @@ def test_flags_that_cannot_apply_on_the_cpu_are_said_once():
     assert sum("flash_attn" in s for s in said) == 1
     assert any("QLoRA" in s and "bf16" in s for s in said) and any("--fp16" in s for s in said)
     assert not any("flash_attn" in s for s in notices(build_args(SEED), cuda=True))
+
+
+def test_deepspeed_auto_batch_settings_are_filled_in(tmp_path):
+    import json
+
+    from foreplan.train.distributed import deepspeed_config
+
+    ds = tmp_path / "ds_z2.json"
+    ds.write_text(json.dumps({"train_batch_size": "auto", "train_micro_batch_size_per_gpu": "auto",
+                              "gradient_accumulation_steps": "auto", "bf16": {"enabled": "auto"},
+                              "zero_optimization": {"stage": 2}}))
+    args = build_args(SEED + ["--deepspeed", str(ds)])
+    config = deepspeed_config(args, world=6)
+    assert config["train_batch_size"] == 24 and config["train_micro_batch_size_per_gpu"] == 1
+    assert config["gradient_accumulation_steps"] == 4 and config["bf16"]["enabled"] is True
+    assert config["zero_optimization"] == {"stage": 2}
+    with pytest.raises(TrainConfigError, match="cannot read"):
+        deepspeed_config(build_args(SEED + ["--deepspeed", str(tmp_path / "none.json")]), world=1)

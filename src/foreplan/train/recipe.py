@@ -59,11 +59,12 @@ def _scheduler(args: TrainArgs, optimizer: Any, steps: int) -> Any:
 
 def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> TrainResult:
     import torch
-    from accelerate import Accelerator
+
+    from foreplan.train.distributed import make_accelerator
 
     # ── config: everything checkable without loading weights ─────────────────────────────
     cuda = torch.cuda.is_available()
-    accelerator = Accelerator(cpu=not cuda)
+    accelerator = make_accelerator(args, cuda)
     main = accelerator.is_main_process
     talk: Say = say if main else (lambda _m: None)
     for notice in notices(args, cuda):
