@@ -79,6 +79,7 @@ def _show_agreement(agreement: Any, least: float, what: str) -> None:
 @export_app.command("lora")
 def export_lora_cmd(adapter: AdapterArg, base: BaseOpt, output: OutOpt, verify: VerifyOpt = False,
                     prompt: PromptOpt = None, tokens: TokensOpt = 32, min_agreement: MinOpt = None,
+                    outtype: Annotated[str, typer.Option("--outtype", help="f16 (default, half the size) or f32.")] = "f16",
                     debug: DebugOpt = False) -> None:
     """Write the adapter as a GGUF LoRA adapter (llama.cpp lora_path / llama-server --lora)."""
     from foreplan.cli import errors
@@ -93,7 +94,7 @@ def export_lora_cmd(adapter: AdapterArg, base: BaseOpt, output: OutOpt, verify: 
             bars("reading base GGUF", 0, 0)
             base_gguf = open_base(base)
             bars("reading base GGUF", 1, 1)
-            result = export_lora(adapter, base_gguf, output, report=bars)
+            result = export_lora(adapter, base_gguf, output, report=bars, outtype=outtype)
         out.print(f"wrote {result.path} ({result.size / 1e6:.1f} MB, {result.tensors} adapted tensors, "
                   f"alpha {result.alpha:g}) in {time.monotonic() - start:.1f} s")
         if verify:

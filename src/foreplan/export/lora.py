@@ -72,7 +72,7 @@ class LoraExport:
 
 
 def export_lora(adapter_dir: str | Path, base_spec: str | Path | BaseGGUF, out: str | Path,
-                report: Report | None = None) -> LoraExport:
+                report: Report | None = None, outtype: str = "f16") -> LoraExport:
     """Write a PEFT adapter folder as a GGUF LoRA adapter for ``base_spec``.
 
     Args:
@@ -80,12 +80,16 @@ def export_lora(adapter_dir: str | Path, base_spec: str | Path | BaseGGUF, out: 
         base_spec: the base model: a ``.gguf`` path, an embedded model name, or an opened base.
         out: the adapter file to write (replaced atomically).
         report: progress callback (step, done, total).
+        outtype: ``f16`` (half the size, as llama.cpp's converter writes by default) or ``f32``.
 
     Raises:
         ExportError: bad adapter, mismatched base, or a base that is not GGUF.
     """
     import gguf
 
+    if outtype not in ("f16", "f32"):
+        raise ExportError(f"--outtype {outtype}: use f16 or f32.")
+    dtype = np.float16 if outtype == "f16" else np.float32
     adapter = read_adapter(adapter_dir)
     base = base_spec if isinstance(base_spec, BaseGGUF) else open_base(base_spec)
     pairs = map_pairs(adapter, base)
@@ -98,8 +102,8 @@ def export_lora(adapter_dir: str | Path, base_spec: str | Path | BaseGGUF, out: 
     for i, pair in enumerate(pairs):
         llama_scale = adapter.alpha / pair.a.shape[0] if adapter.alpha else 1.0  # llama-adapter.h get_scale
         b = pair.b if pair.scale == llama_scale else pair.b * np.float32(pair.scale / llama_scale)
-        writer.add_tensor(pair.name + ".lora_a", np.ascontiguousarray(pair.a, dtype=np.float32))
-        writer.add_tensor(pair.name + ".lora_b", np.ascontiguousarray(b, dtype=np.float32))
+        writer.add_tensor(pair.name + ".lora_a", np.ascontiguousarray(pair.a, dtype=dtype))
+        writer.add_tensor(pair.name + ".lora_b", np.ascontiguousarray(b, dtype=dtype))
         if report:
             report("writing adapter", i + 1, len(pairs))
     try:
