@@ -29,7 +29,7 @@ def test_module_names_map_to_the_base_tensors(tiny_base, tmp_path, pairs):
 
 
 def test_written_adapter_has_llama_cpp_names_shapes_and_keys(tiny_base, tmp_path, pairs):
-    result = export_lora(write_adapter(tmp_path / "ad", pairs), tiny_base(), tmp_path / "ad.gguf")
+    result = export_lora(write_adapter(tmp_path / "ad", pairs), tiny_base(), tmp_path / "ad.gguf", outtype="f32")
     reader = gguf.GGUFReader(result.path)
     fields = {k: f.contents() for k, f in reader.fields.items() if not k.startswith("GGUF.")}
     assert fields == {"general.architecture": "qwen2", "general.type": "adapter",
@@ -42,10 +42,22 @@ def test_written_adapter_has_llama_cpp_names_shapes_and_keys(tiny_base, tmp_path
     np.testing.assert_array_equal(np.asarray(a.data), pairs[Q0][0])
 
 
+def test_default_outtype_is_f16_half_the_size(tiny_base, tmp_path, pairs):
+    folder = write_adapter(tmp_path / "ad", pairs)
+    half = export_lora(folder, tiny_base(), tmp_path / "h.gguf")
+    full = export_lora(folder, tiny_base(), tmp_path / "f.gguf", outtype="f32")
+    a = next(t for t in gguf.GGUFReader(half.path).tensors if t.name == "blk.0.attn_q.weight.lora_a")
+    assert a.tensor_type == gguf.GGMLQuantizationType.F16
+    np.testing.assert_array_equal(np.asarray(a.data), pairs[Q0][0].astype(np.float16))
+    assert half.size < full.size
+    with pytest.raises(ExportError, match="use f16 or f32"):
+        export_lora(folder, tiny_base(), tmp_path / "x.gguf", outtype="q8_0")
+
+
 def test_rslora_scale_is_folded_into_b(tiny_base, tmp_path, pairs):
     folder = write_adapter(tmp_path / "ad", {Q0: pairs[Q0]}, use_rslora=True, lora_alpha=8)
     assert read_adapter(folder).pairs[0].scale == pytest.approx(8 / math.sqrt(2))
-    reader = gguf.GGUFReader(export_lora(folder, tiny_base(), tmp_path / "ad.gguf").path)
+    reader = gguf.GGUFReader(export_lora(folder, tiny_base(), tmp_path / "ad.gguf", outtype="f32").path)
     b = next(t for t in reader.tensors if t.name.endswith("lora_b"))
     # llama.cpp applies alpha / r = 4; PEFT applies 8 / sqrt(2)
     np.testing.assert_allclose(np.asarray(b.data) * 4, pairs[Q0][1] * 8 / math.sqrt(2), rtol=1e-6)
