@@ -1,10 +1,13 @@
 """``foreplan data``: build training data.
 
     foreplan data synth-plans --out data/plans --n 600 --heldout-n 60 --seed 0
+    foreplan data caller --out data/caller --seed 0 --synth-n 400
 
 Synthesizes ReWOO planner examples from toolkits (see :mod:`foreplan.synth`), checks
 each plan (parse, validate, plan grammar, execution), and writes alpaca JSONL, a
 LLaMA-Factory ``dataset_info.json`` and the held-out task file for ``foreplan eval planner``.
+``caller`` puts function-caller data (Trelis sample, glaive demo, calls synthesized from
+tool schemas) into one sharegpt-with-tools set (see :mod:`foreplan.synth.caller_data`).
 """
 
 from __future__ import annotations
@@ -87,8 +90,41 @@ def synth_plans(
         for reason, count_ in report.dropped.most_common():
             table.add_row(reason, str(count_))
         out.print(table)
-    for role, path in paths.items():
-        out.print(f"{role}: {path}", highlight=False)
+    for path in paths:
+        out.print(f"wrote {path}", highlight=False)
     if len(report.split("train")) < n or len(report.split("heldout")) < heldout_n:
         err.print("[red]error:[/red] too few candidates passed; see the reasons above.")
         raise typer.Exit(1)
+
+
+@data_app.command("caller")
+def caller(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for train.jsonl, heldout.jsonl, dataset_info.json.")] = Path("data/caller"),
+    seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same files.")] = 0,
+    synth_n: Annotated[int, typer.Option("--synth-n", min=0, help="Calls synthesized from tool schemas for training.")] = 400,
+    heldout_n: Annotated[int, typer.Option("--heldout-n", min=0, help="Synthesized calls to the held-out tools.")] = 60,
+    source_dir: Annotated[Path, typer.Option("--source-dir", help="The Trelis sample and the glaive demo.")] = Path("../shared/data/function_calling"),
+) -> None:
+    """Function-caller data: the Trelis sample, the glaive demo and synthesized calls, as sharegpt with tools."""
+    from rich.table import Table
+
+    from foreplan.synth.caller_data import build_caller_data, write_caller_data
+    from foreplan.synth.toolbox import Toolbox
+
+    if not source_dir.is_dir():
+        err.print(f"[red]error:[/red] {source_dir} does not exist; pass --source-dir (the shared function_calling folder).")
+        raise typer.Exit(1)
+    with tempfile.TemporaryDirectory(prefix="foreplan-caller-") as workspace:
+        train, heldout, report = build_caller_data(source_dir, Toolbox(Path(workspace)), synth_n, heldout_n, seed)
+    paths = write_caller_data(out_dir, train, heldout)
+    table = Table("source", "train", "held-out")
+    for source in ("trelis", "glaive", "synth"):
+        table.add_row(source, str(report.kept[source, "train"]), str(report.kept[source, "heldout"]))
+    out.print(table)
+    if report.dropped:
+        dropped = Table("source", "dropped because", "rows")
+        for (source, reason), count_ in sorted(report.dropped.items()):
+            dropped.add_row(source, reason, str(count_))
+        out.print(dropped)
+    for path in paths:
+        out.print(f"wrote {path}", highlight=False)
