@@ -84,11 +84,11 @@ def test_chat_stream_is_sse_ending_with_done(serve):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
     events = sse_data(r.text)
     assert events[-1] == "[DONE]"
-    first, last, usage = events[0], events[1], events[2]
-    assert first["object"] == "chat.completion.chunk"
-    assert first["choices"][0]["delta"] == {"role": "assistant", "content": "Hello there"}
-    assert last["choices"][0] == {"index": 0, "delta": {}, "finish_reason": "stop"}
-    assert usage["choices"] == [] and usage["usage"]["completion_tokens"] == 2
+    assert all(e["object"] == "chat.completion.chunk" for e in events[:-1])
+    assert [e["choices"][0]["delta"] for e in events[:3]] == [
+        {"role": "assistant", "content": ""}, {"content": "Hello"}, {"content": " there"}]
+    assert events[3]["choices"][0] == {"index": 0, "delta": {}, "finish_reason": "stop"}
+    assert events[4]["choices"] == [] and events[4]["usage"]["completion_tokens"] == 2
 
 
 def test_a_failure_inside_a_stream_is_an_error_event(serve):
@@ -96,8 +96,9 @@ def test_a_failure_inside_a_stream_is_an_error_event(serve):
     r = client.post("/v1/chat/completions", json={"model": "planner", "stream": True,
                                                   "messages": [{"role": "user", "content": "hi"}]})
     events = sse_data(r.text)
-    assert events[0]["error"]["code"] == "backend_error" and "no reply left" in events[0]["error"]["message"]
-    assert events[-1] == "[DONE]"
+    assert events[0]["choices"][0]["delta"]["role"] == "assistant"  # sent before generation starts
+    assert events[1]["error"]["code"] == "backend_error" and "no reply left" in events[1]["error"]["message"]
+    assert events[-1] == "[DONE]" and len(events) == 3
 
 
 def test_completions_prompt_to_text(serve):
@@ -112,7 +113,21 @@ def test_completions_prompt_to_text(serve):
 
 
 def test_completions_stream(serve):
-    client = serve({"planner": ScriptedLLM(["abc"])})
-    events = sse_data(client.post("/v1/completions", json={"model": "planner", "prompt": "x", "stream": True}).text)
-    assert [e["choices"][0]["text"] for e in events[:-1]] == ["abc", ""]
-    assert events[1]["choices"][0]["finish_reason"] == "stop" and events[-1] == "[DONE]"
+    client = serve({"planner": ScriptedLLM(["abc def"])})
+    events = sse_data(client.post("/v1/completions", json={
+        "model": "planner", "prompt": "x", "stream": True, "stream_options": {"include_usage": True}}).text)
+    assert [e["choices"][0]["text"] for e in events[:3]] == ["abc", " def", ""]
+    assert events[2]["choices"][0]["finish_reason"] == "stop" and events[-1] == "[DONE]"
+    assert events[3]["usage"] == {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
+
+
+def test_sampling_fields_reach_the_backend(serve):
+    llm = ScriptedLLM(["a", "b"])
+    client = serve({"planner": llm})
+    client.post("/v1/chat/completions", json={"model": "planner", "temperature": 0.7, "top_p": 0.9, "top_k": 20,
+                                              "seed": 11, "messages": [{"role": "user", "content": "hi"}]})
+    client.post("/v1/completions", json={"model": "planner", "prompt": "x", "top_p": 0.5})
+    first, second = llm.calls[0][1], llm.calls[1][1]
+    assert (first.temperature, first.top_p, first.top_k, first.seed) == (0.7, 0.9, 20, 11)
+    assert (second.top_p, second.top_k) == (0.5, None)
+    assert client.post("/v1/completions", json={"model": "planner", "prompt": "x", "top_p": 0}).status_code == 400

@@ -71,12 +71,16 @@ def test_bad_tool_choices_are_400(serve):
 
 
 def test_streamed_tool_calls_arrive_as_tool_call_deltas(serve):
-    llm = ScriptedLLM(['{"name": "get_weather", "arguments": {"city": "Oslo"}}'])
+    llm = ScriptedLLM(['{"name": "get_weather", "arguments": {"city": "Oslo, Norway"}}'])
     events = sse_data(_chat(serve({"planner": llm}), tools=[WEATHER], tool_choice="required", stream=True).text)
-    delta = events[0]["choices"][0]["delta"]
-    assert delta["tool_calls"][0]["index"] == 0
-    assert delta["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Oslo"}'}
-    assert events[1]["choices"][0]["finish_reason"] == "tool_calls" and events[-1] == "[DONE]"
+    deltas = [e["choices"][0]["delta"] for e in events[:-1]]
+    assert deltas[0] == {"role": "assistant", "content": ""}
+    head = deltas[1]["tool_calls"][0]
+    assert head["index"] == 0 and head["type"] == "function" and head["id"].startswith("call_")
+    assert head["function"] == {"name": "get_weather", "arguments": ""}
+    pieces = [d["tool_calls"][0]["function"]["arguments"] for d in deltas[2:-1]]
+    assert len(pieces) > 1 and "".join(pieces) == '{"city": "Oslo, Norway"}'
+    assert events[-2]["choices"][0]["finish_reason"] == "tool_calls" and events[-1] == "[DONE]"
 
 
 def test_earlier_tool_calls_reach_the_template_as_objects(serve):

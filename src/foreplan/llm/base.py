@@ -5,10 +5,16 @@ thing: turn chat messages into a completion, optionally constrained by a GBNF gr
 a JSON schema, and say how many tokens that cost. Prompts are rendered by the backend
 with the model's own chat template, so the string a model sees is the one it was
 trained on (see DESIGN.md for what goes wrong when a server's chat handler does it).
+
+Streaming is optional and lives in the options, not in a second method: a caller that
+wants text as it is decoded sets ``GenerationOptions.on_text``; ``generate`` still
+returns the whole :class:`Completion` (with its usage) at the end. Stop strings never
+reach ``on_text``, not even partly (streaming.py holds back what could start one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -31,11 +37,22 @@ class Constraint:
 class GenerationOptions:
     max_tokens: int = 256
     temperature: float = 0.0
+    """0 is greedy: the sampling fields below are then ignored."""
+    top_p: float = 1.0
+    """Nucleus sampling: sample from the smallest set of tokens whose probability mass
+    reaches ``top_p`` (1.0 keeps every token)."""
+    top_k: int | None = None
+    """Sample from the ``top_k`` most likely tokens only (None: no limit)."""
     stop: tuple[str, ...] = ()
     seed: int | None = None
     constraint: Constraint = field(default_factory=Constraint)
     tools: tuple[dict[str, Any], ...] | None = None
     """OpenAI-style tool definitions shown to the model through its chat template."""
+    on_text: Callable[[str], None] | None = field(default=None, compare=False)
+    """Called from the generating thread with each new piece of text as it is decoded;
+    the pieces join up to the completion's text. To stop generation early, raise from
+    it: backends stop at the next piece and let the exception out of ``generate``
+    (they never wrap it in an :class:`~foreplan.errors.LLMError`)."""
 
 
 @runtime_checkable

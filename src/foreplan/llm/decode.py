@@ -1,4 +1,4 @@
-"""foreplan's own greedy decoding loop for grammar-constrained completions on llama.cpp.
+"""foreplan's own decoding loops on llama.cpp: greedy under a grammar, and sampling.
 
 llama-cpp-python can run a Python logits processor, but it wraps the 151k-entry
 candidate array in a new numpy record array on every token, which costs about a
@@ -7,11 +7,23 @@ second per token here. This loop reads the logits straight from llama.cpp's buff
 own bookkeeping (``n_tokens``, ``input_ids``) so both paths share one context.
 
 Both paths start with :func:`evaluate_prompt`, which reuses the longest prefix held in
-the context or in the :class:`PrefixCache` and evaluates only the rest.
+the context or in the :class:`PrefixCache` and evaluates only the rest. Both then feed
+tokens, one at a time, to :func:`_collect`, which detokenizes, cuts at stop strings,
+counts usage and streams each new piece of text (``on_text``)::
+
+    greedy_tokens (grammar, fast)  ─┐
+                                    ├─► _collect ─► TextStream ─► on_text(piece)
+    llama.generate (sampler)       ─┘      └─► Decoded(text, usage, finish_reason)
+
+llama-cpp-python's ``create_completion(stream=True)`` streams too, but its chunks are
+not tokens (it holds back bytes and stop-string prefixes itself), so it cannot say how
+many tokens a streamed completion cost; counting the tokens here keeps usage exact.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +31,7 @@ import numpy as np
 
 from foreplan.llm.fast_grammar import GreedyGrammar
 from foreplan.llm.prefix_cache import PrefixCache, common_prefix
+from foreplan.llm.streaming import TextStream
 
 
 @dataclass
@@ -72,33 +85,77 @@ def evaluate_prompt(llama: Any, tokens: list[int], cache: PrefixCache | None) ->
     return reused
 
 
-def greedy_decode(llama: Any, tokens: list[int], grammar: str, max_tokens: int, stop: tuple[str, ...] = ()) -> Decoded:
-    """Greedy completion, under the GBNF ``grammar``, of a prompt already evaluated with
-    :func:`evaluate_prompt`."""
-    max_tokens = min(max_tokens, llama.n_ctx() - len(tokens))
-    import llama_cpp
-
-    vocab = llama._model.vocab
+def greedy_tokens(llama: Any, grammar: str) -> Generator[int, None, None]:
+    """Greedy tokens under the GBNF ``grammar``, each evaluated before the next is chosen
+    (-1 when the grammar allows no token). Close the generator to free the grammar."""
     chooser = GreedyGrammar(llama, grammar)
     n_vocab = llama.n_vocab()
-    out: list[int] = []
-    finish = "length"
-    text = ""
     try:
-        while len(out) < max_tokens:
+        while True:
             logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(n_vocab,))
             token = chooser.choose(logits)
-            if token < 0 or llama_cpp.llama_vocab_is_eog(vocab, token):
-                finish = "stop"
-                break
-            chooser.accept(token)
-            out.append(token)
-            text = llama.detokenize(out).decode("utf-8", errors="ignore")
-            hit = min((i for i in (text.find(s) for s in stop) if i >= 0), default=-1)
-            if hit >= 0:
-                text, finish = text[:hit], "stop"
-                break
+            if token >= 0:
+                chooser.accept(token)
+            yield token
             llama.eval([token])
     finally:
         chooser.close()
-    return Decoded(text, len(tokens), len(out), finish)
+
+
+def greedy_decode(llama: Any, tokens: list[int], grammar: str, max_tokens: int, stop: tuple[str, ...] = (),
+                  on_text: Callable[[str], None] | None = None) -> Decoded:
+    """Greedy completion, under the GBNF ``grammar``, of a prompt already evaluated with
+    :func:`evaluate_prompt`; ``on_text`` gets each new piece of text."""
+    return _collect(llama, tokens, greedy_tokens(llama, grammar), max_tokens, stop, on_text)
+
+
+def sample_decode(llama: Any, tokens: list[int], max_tokens: int, *, temperature: float, top_p: float = 1.0,
+                  top_k: int | None = None, seed: int | None = None, grammar: Any = None,
+                  stop: tuple[str, ...] = (), on_text: Callable[[str], None] | None = None) -> Decoded:
+    """Completion by llama.cpp's sampler (greedy at temperature 0) of a prompt already
+    evaluated with :func:`evaluate_prompt`, so ``generate`` samples at once.
+
+    Args:
+        grammar: a ``LlamaGrammar`` or None.
+        top_k: None keeps every token (llama.cpp's top-k is off at 0). min-p is off too,
+            so ``top_p`` and ``temperature`` mean what they mean in the OpenAI API
+            (llama-cpp-python's defaults would add top_k=40 and min_p=0.05).
+    """
+    # As create_completion does: the sampler is built from the seed set here.
+    llama.set_seed(seed if seed is not None else random.randint(0, 2**31 - 1))
+    generator = llama.generate(tokens, temp=temperature, top_p=top_p, top_k=top_k or 0, min_p=0.0,
+                               repeat_penalty=1.0, grammar=grammar)
+    return _collect(llama, tokens, generator, max_tokens, stop, on_text)
+
+
+def _collect(llama: Any, tokens: list[int], generated: Iterator[int], max_tokens: int, stop: tuple[str, ...],
+             on_text: Callable[[str], None] | None) -> Decoded:
+    """Take tokens until end of generation, a stop string or ``max_tokens``.
+
+    The text is the completion's bytes decoded as a whole (an incomplete UTF-8 character
+    at the end waits for its next token), so it only ever grows at its end.
+    """
+    import llama_cpp
+
+    max_tokens = min(max_tokens, llama.n_ctx() - len(tokens))
+    vocab = llama._model.vocab
+    stream = TextStream(stop, on_text)
+    out: list[int] = []
+    finish = "length"
+    try:
+        for token in generated if max_tokens > 0 else ():
+            if token < 0 or llama_cpp.llama_vocab_is_eog(vocab, token):
+                finish = "stop"
+                break
+            out.append(token)
+            text = llama.detokenize(out, prev_tokens=tokens).decode("utf-8", errors="ignore")
+            if stream.push(text):
+                finish = "stop"
+                break
+            if len(out) >= max_tokens:
+                break
+    finally:
+        close = getattr(generated, "close", None)
+        if close is not None:
+            close()  # frees the grammar; an exception from on_text stops here too
+    return Decoded(stream.finish(), len(tokens), len(out), finish)

@@ -4,6 +4,10 @@ One ``Llama`` per model file per process, loaded lazily on the first call and sh
 every role that names the same file (planner and solver usually do). A llama.cpp
 context is not thread-safe, so calls on one model take turns behind a lock; steps that
 call *different* models or plain tools still run in parallel.
+
+Decoding runs in foreplan's own loops (decode.py), which stream each token's text to
+``GenerationOptions.on_text`` and count usage exactly; sampling takes temperature,
+``top_p``, ``top_k`` and ``seed``, and temperature 0 is greedy.
 """
 
 from __future__ import annotations
@@ -20,11 +24,15 @@ from typing import Any
 from foreplan.errors import LLMError, MissingExtraError, ModelFileError
 from foreplan.llm.base import GenerationOptions, Message
 from foreplan.llm.chat_template import ChatTemplate
-from foreplan.llm.decode import evaluate_prompt, greedy_decode, prompt_tokens
+from foreplan.llm.decode import (
+    evaluate_prompt,
+    greedy_decode,
+    prompt_tokens,
+    sample_decode,
+)
 from foreplan.llm.gbnf import check_grammar
 from foreplan.llm.prefix_cache import PrefixCache
 from foreplan.types import Completion, Usage
-
 
 
 @dataclass
@@ -178,27 +186,17 @@ class LlamaCppLLM:
             try:
                 tokens = prompt_tokens(llama, prompt)
                 evaluate_prompt(llama, tokens, loaded.cache if self.prefix_cache else None)
-                if gbnf is not None and options.temperature == 0 and self.fast_grammar:
-                    out = greedy_decode(llama, tokens, gbnf, options.max_tokens, options.stop)
-                    return Completion(out.text, Usage(out.prompt_tokens, out.completion_tokens, 1), out.finish_reason)
-                grammar = _import_llama_cpp().LlamaGrammar.from_string(gbnf, verbose=False) if gbnf else None
-                out = llama.create_completion(
-                    prompt,
-                    max_tokens=options.max_tokens,
-                    temperature=options.temperature,
-                    stop=list(options.stop) or None,
-                    seed=options.seed,
-                    grammar=grammar,
-                )
             except ValueError as exc:  # e.g. prompt longer than the context
                 raise LLMError(f"{self.name}: {exc}") from None
-        choice = out["choices"][0]
-        usage = out.get("usage") or {}
-        return Completion(
-            choice["text"],
-            Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), 1),
-            choice.get("finish_reason") or "stop",
-        )
+            # Whatever options.on_text raises (a client that left) passes through unwrapped.
+            if gbnf is not None and options.temperature == 0 and self.fast_grammar:
+                out = greedy_decode(llama, tokens, gbnf, options.max_tokens, options.stop, options.on_text)
+            else:
+                grammar = _import_llama_cpp().LlamaGrammar.from_string(gbnf, verbose=False) if gbnf else None
+                out = sample_decode(llama, tokens, options.max_tokens, temperature=options.temperature,
+                                    top_p=options.top_p, top_k=options.top_k, seed=options.seed,
+                                    grammar=grammar, stop=options.stop, on_text=options.on_text)
+        return Completion(out.text, Usage(out.prompt_tokens, out.completion_tokens, 1), out.finish_reason)
 
     def _constraint_gbnf(self, options: GenerationOptions) -> str | None:
         c = options.constraint

@@ -13,6 +13,10 @@ Constraints travel in the fields each server family reads:
                      └─ rejected ──► response_format {"type": "json_object", "schema": ...}
                                                       llama-cpp-python server (remembered)
 
+With ``GenerationOptions.on_text`` set, requests ask for ``"stream": true`` plus usage and
+pass SSE deltas on as they arrive (usage 0 if the server sends none); a JSON-schema
+request is not streamed (its form may need a second try): its text goes on whole.
+
 Every failure (refused connection, timeout, HTTP error, a reply that is no chat
 completion) becomes an :class:`~foreplan.errors.LLMError` saying what to check; no
 httpx exception escapes.
@@ -22,6 +26,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -29,6 +35,7 @@ import httpx
 
 from foreplan.errors import LLMError, UnknownModelError
 from foreplan.llm.base import GenerationOptions, Message
+from foreplan.llm.streaming import TextStream, iter_sse_data
 from foreplan.types import Completion, Usage
 
 SchemaForm = Literal["openai", "llama.cpp"]
@@ -116,6 +123,10 @@ class OpenAIHttpLLM:
             body["stop"] = list(options.stop)
         if options.seed is not None:
             body["seed"] = options.seed
+        if options.top_p != 1.0:
+            body["top_p"] = options.top_p
+        if options.top_k is not None:
+            body["top_k"] = options.top_k  # vLLM, llama.cpp and Ollama read it; OpenAI does not
         c = options.constraint
         if c.grammar is not None:
             if not self.supports_grammar:
@@ -123,8 +134,41 @@ class OpenAIHttpLLM:
                                "grammar; turn the grammar off for this model.")
             body["grammar"] = c.grammar
         elif c.json_schema is not None:
-            return self._generate_with_schema(body, c.json_schema)
+            completion = self._generate_with_schema(body, c.json_schema)
+            if options.on_text is not None and completion.text:
+                options.on_text(completion.text)
+            return completion
+        if options.on_text is not None:
+            return self._stream(body, options, grammar=c.grammar is not None)
         return self._completion(self._send("POST", "/chat/completions", body), grammar=c.grammar is not None)
+
+    def _stream(self, body: dict[str, Any], options: GenerationOptions, grammar: bool) -> Completion:
+        """POST with ``stream: true``; each content delta goes to ``options.on_text``."""
+        body = {**body, "stream": True, "stream_options": {"include_usage": True}}
+        text = TextStream(options.stop, options.on_text)  # a server may not hold stop prefixes back
+        usage: dict[str, Any] = {}
+        finish = "stop"
+        with self._errors("POST", "/chat/completions"), \
+                self._client.stream("POST", "/chat/completions", json=body) as response:
+            if not response.is_success:
+                response.read()
+                self._json(response, grammar)  # raises with the server's message
+            try:
+                for chunk in iter_sse_data(response.iter_lines()):
+                    if isinstance(chunk.get("usage"), dict):
+                        usage = chunk["usage"]
+                    choices = chunk.get("choices")
+                    choice = choices[0] if isinstance(choices, list) and choices else {}
+                    delta = choice.get("delta") if isinstance(choice, dict) else None
+                    if isinstance(delta, dict) and isinstance(delta.get("content"), str):
+                        text.push(text.text + delta["content"])
+                    if isinstance(choice, dict) and choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
+            except ValueError as exc:
+                raise LLMError(f"{self.base_url}/chat/completions streamed a chunk that is not JSON ({exc}). "
+                               "Is it an OpenAI-compatible server?") from None
+        used = Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0, 1)
+        return Completion(text.finish(), used, "stop" if text.stopped else finish)
 
     def _generate_with_schema(self, body: dict[str, Any], schema: dict[str, Any]) -> Completion:
         def post(form: SchemaForm) -> httpx.Response:
@@ -150,9 +194,15 @@ class OpenAIHttpLLM:
         return completion
 
     def _send(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        with self._errors(method, path):
+            return self._client.request(method, path, json=body)
+
+    @contextmanager
+    def _errors(self, method: str, path: str) -> Iterator[None]:
+        """httpx's exceptions → LLMError saying what to check."""
         url = f"{self.base_url}{path}"
         try:
-            return self._client.request(method, path, json=body)
+            yield
         except httpx.TimeoutException:
             raise LLMError(
                 f"{method} {url} got no answer within {self.timeout:g} s. The server may be busy or the "

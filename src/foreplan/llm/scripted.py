@@ -3,15 +3,21 @@
 Like httpx's ``MockTransport``, it is a real backend, not a mock: the agent cannot tell
 it from llama.cpp except that its replies were written by a person. It records every
 conversation it was given so tests can assert on the exact prompts.
+
+With ``GenerationOptions.on_text`` set it streams its reply in word-sized pieces
+(``piece_delay_s`` apart, for tests of clients that leave mid-stream). It does not
+honour stop strings or grammars: the reply is returned exactly as written.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from foreplan.errors import ScriptExhaustedError
 from foreplan.llm.base import GenerationOptions, Message
+from foreplan.llm.streaming import split_pieces
 from foreplan.types import Completion, Usage
 
 Reply = str | Callable[[list[Message], GenerationOptions], str]
@@ -23,8 +29,10 @@ class ScriptedLLM:
 
     supports_grammar = True
 
-    def __init__(self, replies: Iterable[Reply], name: str = "scripted") -> None:
+    def __init__(self, replies: Iterable[Reply], name: str = "scripted", piece_delay_s: float = 0.0) -> None:
         self.name = name
+        self.piece_delay_s = piece_delay_s
+        """Seconds to wait before each streamed piece."""
         self._replies = list(replies)
         self._lock = threading.Lock()
         self.calls: list[tuple[list[Message], GenerationOptions]] = []
@@ -44,5 +52,9 @@ class ScriptedLLM:
                 )
             reply = self._replies.pop(0)
         text = reply(messages, options) if callable(reply) else reply
+        if options.on_text is not None:
+            for piece in split_pieces(text):
+                time.sleep(self.piece_delay_s)
+                options.on_text(piece)  # may raise to stop the stream; that passes through
         prompt_tokens = sum(len(m["content"].split()) for m in messages)
         return Completion(text, Usage(prompt_tokens, len(text.split()), 1))

@@ -9,18 +9,13 @@
 The models live on ``app.state`` (built in the lifespan) and reach the routes through
 ``Depends``: no module globals, so two apps in one process never share a model by
 accident (llama_cpp/server/app.py keeps its proxy in a global with a setter).
-Generation blocks, so it runs in Starlette's thread pool behind each model's queue.
-
-The LLM protocol returns a whole completion, not tokens, so ``stream: true`` sends the
-completion as one content (or tool-call) delta and then a chunk with the
-``finish_reason``: clients that stream work unchanged, but see no first token earlier.
-For the same reason a client that disconnects frees its queue place at once, but the
-generation already under way runs to its end (llama.cpp cannot be interrupted here).
+Generation blocks, so it runs in Starlette's thread pool behind each model's queue;
+``stream: true`` sends each piece of text as it is generated (streaming.py), and a
+client that disconnects stops its generation at the next token.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
@@ -30,24 +25,36 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from foreplan.llm.base import LLM, Constraint, GenerationOptions
 from foreplan.serve import errors
-from foreplan.serve.errors import AuthenticationError, InvalidRequestError, describe
+from foreplan.serve.agent_runs import RunStore
+from foreplan.serve.agent_runs import router as agent_router
+from foreplan.serve.errors import AuthenticationError, InvalidRequestError
 from foreplan.serve.middleware import AccessLogMiddleware, BodyLimitMiddleware
-from foreplan.serve.agent_runs import RunStore, router as agent_router
-from foreplan.serve.models import ModelPool, ServedModel, get_pool
+from foreplan.serve.models import ModelPool, get_pool
 from foreplan.serve.schemas import (
-    AssistantMessage, ChatChoice, ChatCompletion, ChatCompletionRequest, CompletionRequest, ErrorResponse,
-    ModelCard, ModelList, ResponseFormat, TextChoice, TextCompletion, Usage,
+    ChatChoice,
+    ChatCompletion,
+    ChatCompletionRequest,
+    CompletionRequest,
+    ErrorResponse,
+    ModelCard,
+    ModelList,
+    ResponseFormat,
+    TextChoice,
+    TextCompletion,
 )
 from foreplan.serve.settings import ServeSettings, get_settings
-from foreplan.serve.tool_calls import call_schema, forced_call, parse_tool_calls, template_messages, tool_mode
-from foreplan.types import Completion
+from foreplan.serve.streaming import ChatChunks, TextChunks, stream_generation, usage_of
+from foreplan.serve.tool_calls import (
+    assistant_reply,
+    call_schema,
+    template_messages,
+    tool_mode,
+)
 
 logger = logging.getLogger("foreplan.serve")
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -69,10 +76,10 @@ def check_api_key(settings: ServeSettings = Depends(get_settings),
                                   if given else "Missing API key: send 'Authorization: Bearer KEY'.")
 
 
-def generation_options(settings: ServeSettings, max_tokens: int | None, temperature: float,
-                       stop: str | list[str] | None, seed: int | None, constraint: Constraint = Constraint(),
+def generation_options(settings: ServeSettings, body: ChatCompletionRequest | CompletionRequest,
+                       max_tokens: int | None, constraint: Constraint = Constraint(),
                        tools: tuple[dict[str, Any], ...] | None = None) -> GenerationOptions:
-    """Request fields → options, enforcing the server's limits.
+    """Request fields → options (sampling fields as sent), enforcing the server's limits.
 
     Raises:
         InvalidRequestError: max_tokens over the limit, or more than 4 stop strings.
@@ -80,11 +87,12 @@ def generation_options(settings: ServeSettings, max_tokens: int | None, temperat
     if max_tokens is not None and max_tokens > settings.max_tokens_limit:
         raise InvalidRequestError(f"max_tokens is {max_tokens}, above this server's limit of "
                                   f"{settings.max_tokens_limit}.", param="max_tokens")
-    stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
+    stops = (body.stop,) if isinstance(body.stop, str) else tuple(body.stop or ())
     if len(stops) > 4:
         raise InvalidRequestError("stop takes at most 4 strings.", param="stop")
     return GenerationOptions(max_tokens=max_tokens or min(settings.default_max_tokens, settings.max_tokens_limit),
-                             temperature=temperature, stop=stops, seed=seed, constraint=constraint, tools=tools)
+                             temperature=body.temperature, top_p=body.top_p, top_k=body.top_k, stop=stops,
+                             seed=body.seed, constraint=constraint, tools=tools)
 
 
 def format_constraint(fmt: ResponseFormat | None) -> Constraint:
@@ -97,39 +105,6 @@ def format_constraint(fmt: ResponseFormat | None) -> Constraint:
                                       param="response_format.json_schema")
         return Constraint(json_schema=fmt.json_schema.schema_)
     return Constraint(json_schema=fmt.schema_ or {"type": "object"})
-
-
-def _usage(c: Completion) -> Usage:
-    return Usage(prompt_tokens=c.usage.prompt_tokens, completion_tokens=c.usage.completion_tokens,
-                 total_tokens=c.usage.prompt_tokens + c.usage.completion_tokens)
-
-
-def _sse(data: Mapping[str, Any] | str) -> str:
-    return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-def _stream(served: ServedModel, produce: Any, chunks: Any) -> StreamingResponse:
-    """SSE response for one queued generation; the queue place is given back exactly once."""
-    released = False
-
-    def release() -> None:
-        nonlocal released
-        if not released:
-            released = True
-            served.queue.release()
-
-    async def events() -> AsyncIterator[str]:
-        try:
-            completion = await run_in_threadpool(produce)
-            for chunk in chunks(completion):
-                yield _sse(chunk)
-        except Exception as exc:  # the status line is sent: report in the stream
-            yield _sse(describe(exc)[1])
-        finally:
-            release()
-        yield _sse("[DONE]")
-
-    return StreamingResponse(events(), media_type="text/event-stream", background=BackgroundTask(release))
 
 
 router = APIRouter()
@@ -168,44 +143,23 @@ async def chat_completions(body: ChatCompletionRequest, pool: ModelPool = Depend
                                       param="response_format")
         constraint = Constraint(json_schema=call_schema(body.tools or [], mode or ""))
     tools = tuple(t.model_dump(exclude_none=True) for t in body.tools or ()) if mode not in (None, "none") else None
-    options = generation_options(settings, body.max_completion_tokens or body.max_tokens, body.temperature,
-                                 body.stop, body.seed, constraint, tools)
+    options = generation_options(settings, body, body.max_completion_tokens or body.max_tokens, constraint, tools)
     messages = template_messages(body.messages)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-
-    def reply(c: Completion) -> AssistantMessage:
-        if mode in (None, "none"):
-            return AssistantMessage(content=c.text)
-        content, calls = (None, forced_call(c.text)) if forced else parse_tool_calls(c.text)
-        return AssistantMessage(content=content if calls else c.text, tool_calls=calls or None)
-
-    def finish(c: Completion, message: AssistantMessage) -> str:
-        return "tool_calls" if message.tool_calls else c.finish_reason
-
     served.queue.acquire()
     if body.stream:
+        head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-
-        def chunks(c: Completion) -> list[dict[str, Any]]:
-            message = reply(c)
-            head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
-            delta: dict[str, Any] = {"role": "assistant", "content": message.content}
-            if message.tool_calls:
-                delta["tool_calls"] = [{"index": i, **call.model_dump()} for i, call in enumerate(message.tool_calls)]
-            out = [head | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
-                   head | {"choices": [{"index": 0, "delta": {}, "finish_reason": finish(c, message)}]}]
-            if include_usage:
-                out.append(head | {"choices": [], "usage": _usage(c).model_dump()})
-            return out
-
-        return _stream(served, lambda: served.generate(messages, options), chunks)
+        return stream_generation(served, messages, options,
+                                 ChatChunks(head, mode, lambda c: assistant_reply(c.text, mode), include_usage))
     try:
         completion = await run_in_threadpool(served.generate, messages, options)
     finally:
         served.queue.release()
-    message = reply(completion)
-    return ChatCompletion(id=cid, created=created, model=body.model, usage=_usage(completion),
-                          choices=[ChatChoice(message=message, finish_reason=finish(completion, message))])
+    message = assistant_reply(completion.text, mode)
+    finish = "tool_calls" if message.tool_calls else completion.finish_reason
+    return ChatCompletion(id=cid, created=created, model=body.model, usage=usage_of(completion),
+                          choices=[ChatChoice(message=message, finish_reason=finish)])
 
 
 @v1.post("/completions", response_model=TextCompletion)
@@ -218,22 +172,19 @@ async def completions(body: CompletionRequest, pool: ModelPool = Depends(get_poo
     if isinstance(body.prompt, list) and len(body.prompt) != 1:
         raise InvalidRequestError("prompt as a list must hold exactly one string.", param="prompt")
     prompt = body.prompt[0] if isinstance(body.prompt, list) else body.prompt
-    options = generation_options(settings, body.max_tokens, body.temperature, body.stop, body.seed)
+    options = generation_options(settings, body, body.max_tokens)
     messages = [{"role": "user", "content": prompt}]
     cid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
     served.queue.acquire()
     if body.stream:
-        def chunks(c: Completion) -> list[dict[str, Any]]:
-            head = {"id": cid, "object": "text_completion", "created": created, "model": body.model}
-            return [head | {"choices": [{"index": 0, "text": c.text, "finish_reason": None}]},
-                    head | {"choices": [{"index": 0, "text": "", "finish_reason": c.finish_reason}]}]
-
-        return _stream(served, lambda: served.generate(messages, options), chunks)
+        head = {"id": cid, "object": "text_completion", "created": created, "model": body.model}
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return stream_generation(served, messages, options, TextChunks(head, include_usage))
     try:
         completion = await run_in_threadpool(served.generate, messages, options)
     finally:
         served.queue.release()
-    return TextCompletion(id=cid, created=created, model=body.model, usage=_usage(completion),
+    return TextCompletion(id=cid, created=created, model=body.model, usage=usage_of(completion),
                           choices=[TextChoice(text=completion.text, finish_reason=completion.finish_reason)])
 
 

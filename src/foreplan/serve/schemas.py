@@ -16,10 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 model_field = Field(description="The model alias (e.g. `planner`) or embedded model name to use; GET /v1/models lists them.")
 max_tokens_field = Field(default=None, ge=1, description="Most tokens to generate; the server's limit applies.")
 temperature_field = Field(default=1.0, ge=0.0, le=2.0, description="Sampling temperature; 0 is greedy.")
-top_p_field = Field(default=1.0, gt=0.0, le=1.0, description="Nucleus sampling mass (accepted; the backends sample with temperature only).")
+top_p_field = Field(default=1.0, gt=0.0, le=1.0, description="Nucleus sampling: sample only from the most likely "
+                    "tokens whose probability mass reaches top_p; 1 keeps them all. Ignored at temperature 0.")
+top_k_field = Field(default=None, ge=1, description="Sample only from the top_k most likely tokens (a llama.cpp "
+                    "extension; not in OpenAI's API). Ignored at temperature 0.")
 stop_field = Field(default=None, description="A string or up to 4 strings where generation stops.")
-seed_field = Field(default=None, description="Seed for sampling, for reproducible output.")
-stream_field = Field(default=False, description="Send the reply as server-sent events ending with `data: [DONE]`.")
+seed_field = Field(default=None, description="Seed of the sampler: the same request with the same seed "
+                   "gives the same output.")
+stream_field = Field(default=False, description="Send the reply as server-sent events while it is generated, "
+                     "ending with `data: [DONE]`.")
 
 
 class _Request(BaseModel):
@@ -85,7 +90,7 @@ class ResponseFormat(_Request):
 
 
 class StreamOptions(_Request):
-    include_usage: bool = False
+    include_usage: bool = Field(default=False, description="Send a last chunk with `usage` (and no choices).")
 
 
 class ChatCompletionRequest(_Request):
@@ -95,6 +100,7 @@ class ChatCompletionRequest(_Request):
     max_completion_tokens: int | None = max_tokens_field
     temperature: float = temperature_field
     top_p: float = top_p_field
+    top_k: int | None = top_k_field
     stop: str | list[str] | None = stop_field
     seed: int | None = seed_field
     n: int = Field(default=1, ge=1, le=1, description="Only one choice is generated.")
@@ -111,9 +117,11 @@ class CompletionRequest(_Request):
     max_tokens: int | None = max_tokens_field
     temperature: float = temperature_field
     top_p: float = top_p_field
+    top_k: int | None = top_k_field
     stop: str | list[str] | None = stop_field
     seed: int | None = seed_field
     stream: bool = stream_field
+    stream_options: StreamOptions | None = None
 
 
 class Usage(BaseModel):

@@ -22,7 +22,14 @@ import uuid
 from typing import Any
 
 from foreplan.serve.errors import InvalidRequestError
-from foreplan.serve.schemas import ChatMessage, FunctionCall, NamedToolChoice, ToolCall, ToolDefinition
+from foreplan.serve.schemas import (
+    AssistantMessage,
+    ChatMessage,
+    FunctionCall,
+    NamedToolChoice,
+    ToolCall,
+    ToolDefinition,
+)
 
 # Qwen2.5's chat template (tokenizer.chat_template in its GGUF) asks for this form.
 _TOOL_CALL_RE = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
@@ -123,3 +130,12 @@ def parse_tool_calls(text: str) -> tuple[str | None, list[ToolCall]]:
     kept.append(text[last:])
     content = "".join(kept).strip()
     return (content or None) if calls else text, calls
+
+
+def assistant_reply(text: str, mode: str | None) -> AssistantMessage:
+    """The assistant message for a reply's whole text under tool ``mode`` (streamed or not)."""
+    if mode in (None, "none"):
+        return AssistantMessage(content=text)
+    forced = mode not in ("auto", "none")
+    content, calls = (None, forced_call(text)) if forced else parse_tool_calls(text)
+    return AssistantMessage(content=content if calls else text, tool_calls=calls or None)
