@@ -20,13 +20,13 @@ err = Console(stderr=True)
 
 HELP = """Fine-tune a model (SFT, loss on the response only) with LLaMA-Factory's flags.
 
-Flags (LLaMA-Factory names): --model_name_or_path, --dataset, --dataset_dir, --template
-(default | alpaca | qwen | chatml | gemma | llama2), --finetuning_type (lora | qlora | full |
-freeze), --lora_target, --lora_rank, --lora_alpha, --lora_dropout, --output_dir,
---overwrite_output_dir, --per_device_train_batch_size, --gradient_accumulation_steps,
---learning_rate, --lr_scheduler_type, --num_train_epochs, --max_steps, --cutoff_len,
---val_size, --logging_steps, --save_steps, --seed, --resume_from_checkpoint,
---train_on_prompt, --plot_loss, --strict, --max_samples, or a YAML file with the same keys.
+Model and data: --model_name_or_path (embedded name, .gguf file or HF folder), --dataset, --dataset_dir (with dataset_info.json), --template (default, alpaca, qwen, chatml, gemma, llama2), --cutoff_len, --max_samples, --val_size, --strict, --train_on_prompt.
+
+Method: --finetuning_type (lora, qlora, full, freeze), --lora_target, --lora_rank, --lora_alpha, --lora_dropout, --quantization_bit, --freeze_trainable_layers.
+
+Loop: --per_device_train_batch_size, --gradient_accumulation_steps, --learning_rate, --lr_scheduler_type, --warmup_steps, --num_train_epochs, --max_steps, --seed, --logging_steps, --save_steps, --eval_steps, --deepspeed.
+
+Output: --output_dir, --overwrite_output_dir, --resume_from_checkpoint (folder or true), --plot_loss. A YAML file with the same keys may come first; flags override it.
 """
 
 
