@@ -13,6 +13,13 @@
     url_env = "DATABASE_URL"                # or url = "sqlite:///movies.db"
     max_rows = 100
 
+    [search_web]                            # also answers to the seed's name, search_bing
+    provider = "brave"                      # or "searxng" (with base_url) or "offline" (index)
+    api_key_env = "BRAVE_API_KEY"
+
+    [search_bilibili]
+    base_url = "http://127.0.0.1:8765"      # a local replica (standins.py); default: Bilibili
+
 Relative paths are relative to the file. Secrets are never written in the file: a key
 is named by the environment variable that holds it (``*_env``). Every mistake is a
 :class:`ConfigError` naming the file, the key and what is allowed.
@@ -45,6 +52,21 @@ class SearchWikiConfig(_Section):
     language: str = "en"
 
 
+class SearchWebConfig(_Section):
+    provider: Literal["searxng", "brave", "offline"] = "offline"
+    """searxng: a SearXNG instance's JSON API; brave: the Brave Search API; offline: the local FTS index"""
+    base_url: str | None = Field(None, description="SearXNG instance (required for it) or Brave API root")
+    api_key_env: str = Field("BRAVE_API_KEY", description="Environment variable holding the Brave API key")
+    index: Path | None = Field(None, description="FTS index file for offline; default: the search_wiki one")
+    timeout_s: float = Field(10.0, gt=0)
+
+
+class SearchBilibiliConfig(_Section):
+    base_url: str | None = Field(None, description="API root; default https://api.bilibili.com")
+    home_url: str | None = Field(None, description="Page that sets the buvid3 cookie; default: base_url or bilibili")
+    timeout_s: float = Field(10.0, gt=0)
+
+
 class QuerySqlConfig(_Section):
     url: str | None = Field(None, description="SQLAlchemy URL; default: the movies database of bokeh-sampledata")
     url_env: str | None = Field(None, description="Environment variable holding the URL (keeps passwords out of files)")
@@ -63,6 +85,8 @@ class ToolkitConfig(_Section):
     workspace: Path = Path("workspace")
     tools_files: list[Path] = Field(default_factory=list)
     search_wiki: SearchWikiConfig = Field(default_factory=SearchWikiConfig)
+    search_web: SearchWebConfig = Field(default_factory=SearchWebConfig)
+    search_bilibili: SearchBilibiliConfig = Field(default_factory=SearchBilibiliConfig)
     query_sql: QuerySqlConfig = Field(default_factory=QuerySqlConfig)
     save_file: SaveFileConfig = Field(default_factory=SaveFileConfig)
 
@@ -92,6 +116,8 @@ def load_toolkit_config(path: str | Path) -> ToolkitConfig:
     config.tools_files = [base / p for p in config.tools_files]
     if config.search_wiki.index is not None:
         config.search_wiki.index = base / config.search_wiki.index.expanduser()
+    if config.search_web.index is not None:
+        config.search_web.index = base / config.search_web.index.expanduser()
     return config
 
 
@@ -106,17 +132,18 @@ def build_toolkit(config: ToolkitConfig | None = None) -> Toolkit:
     config = config or ToolkitConfig()
     builtin = {t.name: t for t in BUILTIN_TOOLS}
     factories = {"search_wiki": _search_wiki, "query_sql": _query_sql, "query_mysql": _query_sql,
-                 "save_file": _save_file}
+                 "save_file": _save_file, "search_web": _search_web, "search_bing": _search_web,
+                 "search_bilibili": _search_bilibili}
     toolkit = Toolkit()
     for name in config.tools:
         if name in builtin:
             toolkit.add(builtin[name])
         elif name in factories:
             made = factories[name](config)
-            if name == "query_mysql":  # the seed's name, kept as an alias
+            if name in ("query_mysql", "search_bing"):  # the seed's names, kept as aliases
                 from dataclasses import replace
 
-                made = replace(made, name="query_mysql")
+                made = replace(made, name=name)
             toolkit.add(made)
         else:
             known = ", ".join(sorted(set(builtin) | set(factories)))
@@ -154,3 +181,21 @@ def _save_file(config: ToolkitConfig):
     from foreplan.tools.files import make_save_file
 
     return make_save_file(config.workspace, overwrite=config.save_file.overwrite, max_bytes=config.save_file.max_bytes)
+
+
+def _search_web(config: ToolkitConfig):
+    from foreplan.tools.web import make_search_web
+
+    section = config.search_web
+    index = section.index
+    if section.provider == "offline" and index is None:
+        index = config.search_wiki.index  # one index serves both offline searches
+    return make_search_web(section.provider, base_url=section.base_url, api_key_env=section.api_key_env,
+                           index_path=index, timeout=section.timeout_s)
+
+
+def _search_bilibili(config: ToolkitConfig):
+    from foreplan.tools.bilibili import make_search_bilibili
+
+    section = config.search_bilibili
+    return make_search_bilibili(api_base=section.base_url, home_url=section.home_url, timeout=section.timeout_s)
