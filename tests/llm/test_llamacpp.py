@@ -56,6 +56,47 @@ def test_stop_strings_end_the_completion(qwen):
     assert "5" not in out.text and "4" in out.text
 
 
+COUNT = [{"role": "user", "content": "Count from 1 to 10 separated by commas."}]
+
+
+def test_streamed_pieces_join_up_to_the_text_with_the_same_usage_and_no_stop_prefix(qwen):
+    pieces: list[str] = []
+    streamed = qwen.generate(COUNT, GenerationOptions(max_tokens=16, stop=(", 5",), on_text=pieces.append))
+    plain = qwen.generate(COUNT, GenerationOptions(max_tokens=16, stop=(", 5",)))
+    assert len(pieces) > 3 and "".join(pieces) == streamed.text == plain.text == "1, 2, 3, 4"
+    assert streamed.usage == plain.usage and streamed.finish_reason == "stop"
+
+
+def test_the_grammar_path_streams_too(qwen):
+    pieces: list[str] = []
+    out = qwen.generate(COUNT, GenerationOptions(max_tokens=8, constraint=Constraint(grammar='root ::= "1, 2, 3"'),
+                                                 on_text=pieces.append))
+    assert len(pieces) > 1 and "".join(pieces) == out.text == "1, 2, 3"
+
+
+def test_raising_from_on_text_stops_decoding_and_the_model_stays_usable(qwen):
+    class Gone(Exception):
+        pass
+
+    pieces: list[str] = []
+
+    def leave_after_two(piece: str) -> None:
+        pieces.append(piece)
+        if len(pieces) == 2:
+            raise Gone
+
+    with pytest.raises(Gone):
+        qwen.generate(COUNT, GenerationOptions(max_tokens=16, on_text=leave_after_two))
+    assert pieces == ["1", ","]
+    assert qwen.generate(COUNT, GenerationOptions(max_tokens=4)).text == "1, 2"
+
+
+def test_seed_and_top_p_make_sampling_reproducible(qwen):
+    sample = GenerationOptions(max_tokens=8, temperature=1.5, top_p=0.9, top_k=50, seed=3)
+    story = [{"role": "user", "content": "Begin a story."}]
+    assert qwen.generate(story, sample).text == qwen.generate(story, sample).text
+
+
 def test_a_grammar_llama_cpp_cannot_parse_is_an_error_not_a_crash(qwen):
     with pytest.raises(LLMError, match="could not parse the GBNF grammar"):
         qwen.generate([{"role": "user", "content": "x"}],

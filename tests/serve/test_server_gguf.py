@@ -129,6 +129,24 @@ def _chat_with(openai, client) -> None:
         client.chat.completions.create(model="planner", max_tokens=17, messages=[{"role": "user", "content": "Hi"}])
 
 
+def test_the_openai_client_gets_tokens_as_they_are_generated(server):
+    openai = pytest.importorskip("openai")
+    ask = {"model": "planner", "max_tokens": 16, "temperature": 0,
+           "messages": [{"role": "user", "content": "Write a short poem about the sea."}]}
+    with openai.OpenAI(base_url=server, api_key=_KEY, max_retries=0) as client:
+        plain = client.chat.completions.create(**ask)
+        started, arrivals, pieces, usage = time.monotonic(), [], [], None
+        for chunk in client.chat.completions.create(stream=True, stream_options={"include_usage": True}, **ask):
+            usage = chunk.usage or usage
+            if chunk.choices and chunk.choices[0].delta.content:
+                arrivals.append(time.monotonic() - started)
+                pieces.append(chunk.choices[0].delta.content)
+    assert len(pieces) > 1 and "".join(pieces) == plain.choices[0].message.content
+    assert usage.completion_tokens == plain.usage.completion_tokens
+    # The prompt is cached by the first request, so the time goes into generating tokens.
+    assert arrivals[0] < 0.5 * arrivals[-1], arrivals
+
+
 def test_qwens_own_template_shows_the_tools():
     from foreplan.llm.resolve import resolve_model
 
