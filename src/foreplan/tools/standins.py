@@ -70,6 +70,12 @@ VIDEOS = [
      "oppenheimer,奥本海默,nolan,诺兰"),
     ("BV1LocalRep6", "Interstellar 星际穿越 配乐 Hans Zimmer 管风琴现场", "音乐replica", "7:30", "--",
      "interstellar,hans zimmer,星际穿越"),
+    ("BV1LocalRep7", "The Prestige 致命魔术 三幕魔术结构拆解", "影评replica", "21:17", 402113,
+     "the prestige,致命魔术,nolan,诺兰"),
+    ("BV1LocalRep8", "Batman Begins 蝙蝠侠：侠影之谜 十分钟看完", "解说replica", "10:2", 512870,
+     "batman begins,侠影之谜,nolan,诺兰"),
+    ("BV1LocalRep9", "Dunkirk 敦刻尔克 / Tenet 信条 时间结构对比", "影评replica", "18:44", 298004,
+     "dunkirk,敦刻尔克,tenet,信条,nolan,诺兰"),
 ]
 
 FAULTS = ("rate-limit", "unavailable", "garbage", "shapeless", "slow")
@@ -90,11 +96,13 @@ def searxng_results(query: str) -> list[dict[str, Any]]:
 
 
 def bilibili_results(keyword: str) -> list[dict[str, Any]]:
-    """Videos whose title or tags hold a keyword word, titles escaped and highlighted as the API does."""
+    """Videos whose title or tags hold a keyword word, most words first; titles escaped and
+    highlighted as the API does."""
     words = _words(keyword)
     found = []
     for i, (bvid, title, author, duration, play, tags) in enumerate(VIDEOS):
-        if not any(w in title.lower() or w in tags for w in words):
+        matched = sum(w in title.lower() or w in tags for w in words)
+        if not matched:
             continue
         marked = html.escape(title, quote=False)
         for w in words:
@@ -103,8 +111,9 @@ def bilibili_results(keyword: str) -> list[dict[str, Any]]:
         found.append({"type": "video", "id": 1000 + i, "aid": 1000 + i, "bvid": bvid, "author": author,
                       "mid": 42 + i, "title": marked, "arcurl": f"http://www.bilibili.com/video/av{1000 + i}",
                       "description": "本地复制品 (local replica)", "pic": "", "play": play, "tag": tags,
-                      "duration": duration, "pubdate": 1_700_000_000 + i, "hit_columns": ["title"]})
-    return found
+                      "duration": duration, "pubdate": 1_700_000_000 + i, "hit_columns": ["title"],
+                      "rank_score": matched})
+    return sorted(found, key=lambda v: -v["rank_score"])
 
 
 class _Handler(BaseHTTPRequestHandler):
