@@ -71,6 +71,7 @@ def test_a_home_page_that_gives_no_cookie_means_a_retryable_block() -> None:
     ("keyword", "error", "message"),
     [
         ("rate-limit", RetryableToolError, "HTTP 429"),
+        ("blocked", RetryableToolError, "HTTP 412; Bilibili blocked this client"),
         ("unavailable", RetryableToolError, "HTTP 503"),
         ("garbage", ToolError, "not JSON"),
         ("shapeless", ToolError, "without a 'code'"),

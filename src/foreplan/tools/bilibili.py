@@ -107,7 +107,7 @@ def search_videos(keyword: str, k: int, *, api_base: str = API_BASE, home_url: s
         _visit_home(client, home_url)
         data = fetch_json(client, api_base.rstrip("/") + SEARCH_PATH, where=where,
                           params={"search_type": "video", "keyword": keyword, "page": 1},
-                          refused={412: "Bilibili blocked this client; please try again later"})
+                          refused={412: "Bilibili blocked this client; please try again later"}, retryable=(412,))
     if not isinstance(data, dict) or not isinstance(data.get("code"), int):
         raise ToolError(f"{where} answered without a 'code'; this is not the search API's JSON.")
     code = data["code"]

@@ -11,7 +11,8 @@ serving a tiny bundled dataset, not the services; nothing here reaches the inter
     GET /x/web-interface/search/type?...       Bilibili video search: code -412 without buvid3
 
 A query or keyword that is one of these words makes the replica fail the way the real
-services do: ``rate-limit`` (HTTP 429), ``unavailable`` (503), ``garbage`` (HTML where
+services do: ``rate-limit`` (HTTP 429), ``blocked`` (412, Bilibili's risk control),
+``unavailable`` (503), ``garbage`` (HTML where
 JSON was expected), ``shapeless`` (JSON without the expected fields), ``slow`` (answers
 after ``slow_seconds``). Each request's path and headers are kept in ``server.seen``.
 
@@ -78,7 +79,7 @@ VIDEOS = [
      "dunkirk,敦刻尔克,tenet,信条,nolan,诺兰"),
 ]
 
-FAULTS = ("rate-limit", "unavailable", "garbage", "shapeless", "slow")
+FAULTS = ("rate-limit", "blocked", "unavailable", "garbage", "shapeless", "slow")
 
 
 def _words(text: str) -> list[str]:
@@ -180,6 +181,8 @@ class _Handler(BaseHTTPRequestHandler):
             if brave:
                 return self._brave_error(429, "RATE_LIMITED", "Request rate limit exceeded for plan.", {"Retry-After": "1"})
             return self._send(429, b"<html>Too Many Requests</html>", headers={"Retry-After": "1"})
+        if query == "blocked":
+            return self._send(412, b"<html>412 Precondition Failed</html>")
         if query == "unavailable":
             return self._send(503, b"<html>503 Service Unavailable</html>")
         if query == "shapeless":

@@ -171,7 +171,7 @@ def _result(title: object, url: object, snippet: object) -> dict[str, str]:
 
 
 def fetch_json(client: Any, url: str, *, where: str, params: dict[str, Any] | None = None,
-               refused: dict[int, str] | None = None) -> Any:
+               refused: dict[int, str] | None = None, retryable: tuple[int, ...] = (429,)) -> Any:
     """GET ``url`` and decode its JSON; every failure becomes a typed tool error.
 
     Args:
@@ -180,9 +180,10 @@ def fetch_json(client: Any, url: str, *, where: str, params: dict[str, Any] | No
         where: the service's name for messages, e.g. ``"SearXNG (http://...)"``.
         params: query parameters.
         refused: advice to add for particular 4xx status codes.
+        retryable: 4xx status codes worth trying again later (rate limits, blocks).
 
     Raises:
-        RetryableToolError: a timeout, a network failure, HTTP 429 or a 5xx answer.
+        RetryableToolError: a timeout, a network failure, a ``retryable`` status or a 5xx answer.
         ToolError: any other 4xx answer, or a body that is not JSON.
     """
     import httpx
@@ -204,8 +205,9 @@ def fetch_json(client: Any, url: str, *, where: str, params: dict[str, Any] | No
     if status >= 400:
         advice = (refused or {}).get(status)
         detail = _error_detail(response)
-        raise ToolError(f"{where} refused the request: HTTP {status}" + (f" ({detail})" if detail else "")
-                        + (f"; {advice}." if advice else "."))
+        error = RetryableToolError if status in retryable else ToolError
+        raise error(f"{where} refused the request: HTTP {status}" + (f" ({detail})" if detail else "")
+                    + (f"; {advice}." if advice else "."))
     try:
         return response.json()
     except ValueError:
