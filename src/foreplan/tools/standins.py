@@ -12,9 +12,9 @@ serving a tiny bundled dataset, not the services; nothing here reaches the inter
 
 A query or keyword that is one of these words makes the replica fail the way the real
 services do: ``rate-limit`` (HTTP 429), ``blocked`` (412, Bilibili's risk control),
-``unavailable`` (503), ``garbage`` (HTML where
-JSON was expected), ``shapeless`` (JSON without the expected fields), ``slow`` (answers
-after ``slow_seconds``). Each request's path and headers are kept in ``server.seen``.
+``unavailable`` (503), ``garbage`` (HTML where JSON was expected), ``shapeless`` (JSON
+without the expected fields), ``slow`` (answers after ``slow_seconds``). Each request's
+path and headers are kept in ``server.seen``.
 
     python -m foreplan.tools.standins --port 8765    # then point a toolkit file at it
 """
