@@ -73,7 +73,6 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
     resume_from = resolve_resume(args.resume_from_checkpoint, out)
     source = resolve_source(args.model_name_or_path)
     check_targets(source, args.targets)
-    need = check_memory(source, args.finetuning_type, args.per_device_train_batch_size, args.cutoff_len)
     data = load_datasets(args.datasets, Path(args.dataset_dir), args.strict, args.max_samples)
     for line in data.skipped[:20]:
         talk(f"skipped {line}")
@@ -100,6 +99,8 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
     examples = kept
     if not examples:
         raise TrainError("No example keeps a response token after truncation: raise --cutoff_len.")
+    longest = max(len(e.input_ids) for e in examples)
+    need = check_memory(source, args.finetuning_type, args.per_device_train_batch_size, longest)
     train_ids, val_ids = B.split_validation(len(examples), args.val_size, args.seed)
     train_set = [examples[i] for i in train_ids]
     val_set = [examples[i] for i in val_ids]
