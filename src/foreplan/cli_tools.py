@@ -123,3 +123,13 @@ def corpus_build(
             count = corpus.build_index(itertools.chain(*sources), target,
                                        progress=lambda done, total: bar.update(task, completed=done, total=total))
         out.print(f"indexed {count} documents into {target}", highlight=False)
+
+
+@tools_app.command("standins")
+def tools_standins(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")] = 8765,
+) -> None:
+    """Run local replicas of SearXNG, Brave Search and Bilibili search (not the real services)."""
+    from foreplan.tools.standins import main
+
+    main(["--port", str(port)])
