@@ -9,9 +9,9 @@ statement passes two independent layers before any row comes back:
                               anywhere inside it             PostgreSQL read-only session;
                                                              always rolled back
 
-Either layer alone refuses a write; the tests check both. Results are typed rows
-(``{"columns", "rows", "row_count", "truncated"}``) so later steps can say ``#E2.rows[0].Title``.
-The offline showcase reads the movies.db of the PyPI package bokeh-sampledata (:func:`movies_db_path`).
+Either layer alone refuses a write; the tests check both. Results are typed rows (``{"columns",
+"rows", "row_count", "truncated"}``): later steps say ``#E2.rows[0].Title``. The offline showcase
+reads bokeh-sampledata's movies.db (:func:`movies_db_path`); PostgreSQL goes through pg8000 or psycopg.
 """
 
 from __future__ import annotations
@@ -149,10 +149,8 @@ def to_json_value(value: Any) -> Any:
     """A database value as JSON: dates as ISO strings, Decimal as float, bytes as text."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, (dt.date, dt.datetime, dt.time)):
-        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, dt.date, dt.datetime, dt.time)):
+        return float(value) if isinstance(value, decimal.Decimal) else value.isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).decode("utf-8", "backslashreplace")
     return str(value)  # timedelta (MySQL TIME), UUID, anything else a driver invents
@@ -167,6 +165,11 @@ def _engine_url(url: str, read_only: bool) -> sa.URL:
         raise ConfigError(f"query_sql supports {', '.join(_DIALECTS)} URLs, not {parsed.get_backend_name()}")
     database = parsed.database or ""
     mode = {"uri": "true", **({"mode": "ro"} if read_only else {})}
+    if parsed.get_backend_name() == "postgresql" and "+" not in parsed.drivername:
+        # a bare postgresql:// means psycopg2 to SQLAlchemy; take whichever driver is installed
+        if driver := next((d for d in ("psycopg2", "psycopg", "pg8000") if importlib.util.find_spec(d)), None):
+            return parsed.set(drivername=f"postgresql+{driver}")
+        raise MissingExtraError("pg8000", "postgres")
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
         return parsed
     if database.startswith("file:"):  # already a SQLite URI filename; mode=ro wins over its own mode
@@ -179,12 +182,10 @@ def _engine_url(url: str, read_only: bool) -> sa.URL:
 
 
 def make_engine(url: str, *, timeout_s: float = 10, read_only: bool = True) -> sa.Engine:
-    """A SQLAlchemy engine whose connections are read-only and time-limited by the database.
-
-    SQLite opens the file with ``mode=ro`` (and ``PRAGMA query_only``); MySQL/MariaDB
-    sessions get ``SET SESSION TRANSACTION READ ONLY`` and ``max_statement_time`` /
-    ``max_execution_time``; PostgreSQL sessions default to read-only transactions with a
-    ``statement_timeout``. Give the database user only SELECT rights as well.
+    """A SQLAlchemy engine whose connections are read-only and time-limited by the database:
+    SQLite ``mode=ro`` and ``PRAGMA query_only``; MySQL/MariaDB ``SET SESSION TRANSACTION READ
+    ONLY`` and ``max_statement_time``; PostgreSQL ``default_transaction_read_only`` (``SET SESSION
+    CHARACTERISTICS``) and ``statement_timeout``. Give the database user only SELECT rights as well.
 
     Raises:
         ConfigError: the URL is not usable (unknown backend, missing SQLite file).
@@ -194,6 +195,8 @@ def make_engine(url: str, *, timeout_s: float = 10, read_only: bool = True) -> s
     connect_args: dict[str, Any] = {} if dialect == "sqlite" else {"connect_timeout": max(1, int(timeout_s))}
     if dialect == "mysql":  # a backstop for a server that stops answering
         connect_args["read_timeout"] = int(timeout_s) + 5
+    elif engine_url.get_driver_name() == "pg8000":  # one socket timeout: connecting, and a silent server
+        connect_args = {"timeout": int(timeout_s) + 5}
     engine = sa.create_engine(engine_url, pool_pre_ping=True, connect_args=connect_args)
 
     @sa.event.listens_for(engine, "connect")
@@ -203,10 +206,9 @@ def make_engine(url: str, *, timeout_s: float = 10, read_only: bool = True) -> s
             cursor.execute("PRAGMA query_only = ON")
         elif dialect == "mysql":
             cursor.execute("SELECT VERSION()")
-            if "mariadb" in str(cursor.fetchone()[0]).lower():
-                cursor.execute(f"SET SESSION max_statement_time = {float(timeout_s)}")
-            else:
-                cursor.execute(f"SET SESSION max_execution_time = {int(timeout_s * 1000)}")
+            maria = "mariadb" in str(cursor.fetchone()[0]).lower()
+            cursor.execute(f"SET SESSION max_statement_time = {float(timeout_s)}" if maria
+                           else f"SET SESSION max_execution_time = {int(timeout_s * 1000)}")
             if read_only:
                 cursor.execute("SET SESSION TRANSACTION READ ONLY")
         elif dialect == "postgres":
@@ -233,8 +235,7 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
         ConfigError: the URL is not usable (unknown backend, missing SQLite file).
     """
     engine = make_engine(url, timeout_s=timeout_s, read_only=read_only)
-    backend = engine.url.get_backend_name()
-    dialect = _DIALECTS[backend]
+    dialect = _DIALECTS[backend := engine.url.get_backend_name()]
 
     def run(sql: str) -> dict[str, Any]:
         statement = check_read_only(clean_sql(sql), dialect) if read_only else clean_sql(sql)
@@ -262,9 +263,11 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
         return {"columns": columns, "rows": rows, "row_count": len(rows), "truncated": len(fetched) > max_rows}
 
     def _explain(exc: sa.exc.DBAPIError) -> ToolError:
-        message = " ".join(str(exc.orig).split())
+        pg8000 = exc.orig.args[0] if exc.orig.args and isinstance(exc.orig.args[0], dict) else {}
+        message = " ".join(str(pg8000.get("M", exc.orig)).split())  # pg8000 errors are {"M": message, …}
         lower = message.lower()
-        refused = isinstance(exc, sa.exc.OperationalError) and ("connect" in lower or "unable to open" in lower)
+        refused = isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError))  # pg8000: InterfaceError
+        refused = refused and re.search("connect|unable to open", lower)
         if exc.connection_invalidated or refused:
             return ToolError(f"could not connect to {engine.url.render_as_string(hide_password=True)}: {message}")
         if any(k in lower for k in ("interrupted", "statement timeout", "max_statement_time", "execution time")):
@@ -283,6 +286,7 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
     Returns:
         dict with columns, rows (a list of {{column: value}}), row_count and truncated.
     """
+    run.engine = engine  # type: ignore[attr-defined]  # query_sql.fn.engine.dispose() closes the pool
     return tool(run, name="query_sql", timeout=timeout_s + 5, side_effects=not read_only)
 
 
@@ -293,7 +297,7 @@ def _unique(columns: list[str]) -> list[str]:
 
 def describe_schema(engine: sa.Engine, limit: int = 2000) -> str:
     """``table(col, col, ...)`` for every table and view, cut at ``limit`` characters."""
-    inspector = sa.inspect(engine)
-    names = inspector.get_table_names() + inspector.get_view_names()
-    text = "; ".join(f"{n}({', '.join(c['name'] for c in inspector.get_columns(n))})" for n in names) or "no tables"
+    db = sa.inspect(engine)
+    text = "; ".join(f"{n}({', '.join(c['name'] for c in db.get_columns(n))})"
+                     for n in db.get_table_names() + db.get_view_names()) or "no tables"
     return text if len(text) <= limit else text[: limit - 3] + "..."
