@@ -20,6 +20,12 @@
     [search_bilibili]
     base_url = "http://127.0.0.1:8765"      # a local replica (standins.py); default: Bilibili
 
+    [[mcp]]                                 # Model Context Protocol servers (mcp.py), repeatable
+    name = "fs"                             # tools become fs_<tool>; prefix = "" keeps their names
+    command = "python"                      # stdio; or url = "http://127.0.0.1:8000/mcp"
+    args = ["-m", "my_mcp_server"]
+    env_pass = ["GITHUB_TOKEN"]             # copied from the environment (env = {...} for plain values)
+
 Relative paths are relative to the file. Secrets are never written in the file: a key
 is named by the environment variable that holds it (``*_env``). Every mistake is a
 :class:`ConfigError` naming the file, the key and what is allowed.
@@ -80,6 +86,26 @@ class SaveFileConfig(_Section):
     max_bytes: int = Field(1_000_000, ge=1)
 
 
+class MCPConfig(_Section):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Names the server; default tool prefix")
+    command: str | None = Field(None, description="Executable that serves MCP over stdio")
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment (no secrets: use env_pass)")
+    env_pass: list[str] = Field(default_factory=list, description="Environment variables passed through")
+    cwd: Path | None = None
+    url: str | None = Field(None, description="Streamable HTTP endpoint, e.g. http://127.0.0.1:8000/mcp")
+    prefix: str | None = Field(None, description="Tool name prefix; default: name; empty: none")
+    tools: list[str] | None = Field(None, description="Only these of the server's tools (default: all)")
+    timeout_s: float = Field(30.0, gt=0)
+    startup_timeout_s: float = Field(30.0, gt=0)
+
+    @pydantic.model_validator(mode="after")
+    def _one_transport(self) -> MCPConfig:
+        if (self.command is None) == (self.url is None):
+            raise ValueError(f"MCP server {self.name!r}: give either command (stdio) or url (streamable HTTP)")
+        return self
+
+
 class ToolkitConfig(_Section):
     tools: list[str] = Field(default_factory=lambda: list(DEFAULT_TOOLS))
     workspace: Path = Path("workspace")
@@ -89,6 +115,7 @@ class ToolkitConfig(_Section):
     search_bilibili: SearchBilibiliConfig = Field(default_factory=SearchBilibiliConfig)
     query_sql: QuerySqlConfig = Field(default_factory=QuerySqlConfig)
     save_file: SaveFileConfig = Field(default_factory=SaveFileConfig)
+    mcp: list[MCPConfig] = Field(default_factory=list)
 
 
 def load_toolkit_config(path: str | Path) -> ToolkitConfig:
@@ -118,6 +145,8 @@ def load_toolkit_config(path: str | Path) -> ToolkitConfig:
         config.search_wiki.index = base / config.search_wiki.index.expanduser()
     if config.search_web.index is not None:
         config.search_web.index = base / config.search_web.index.expanduser()
+    for server in config.mcp:
+        server.cwd = base / server.cwd.expanduser() if server.cwd is not None else None
     return config
 
 
@@ -149,10 +178,36 @@ def build_toolkit(config: ToolkitConfig | None = None) -> Toolkit:
             known = ", ".join(sorted(set(builtin) | set(factories)))
             raise ConfigError(f"unknown tool {name!r} in the toolkit file; known tools: {known} "
                               "(your own tools go in tools_files)")
+    for server in config.mcp:
+        _add_mcp_tools(toolkit, server)
     for path in config.tools_files:
         for t in load_tools_file(path):
             toolkit.add(t, replace=True)
     return toolkit
+
+
+def _add_mcp_tools(toolkit: Toolkit, server: MCPConfig) -> None:
+    from foreplan.tools.mcp import MCPServerSpec, load_mcp_tools
+
+    missing = [name for name in server.env_pass if name not in os.environ]
+    if missing:
+        raise ConfigError(f"mcp server {server.name!r}: env_pass names {', '.join(missing)}, not set in the environment")
+    env = {**server.env, **{name: os.environ[name] for name in server.env_pass}}
+    spec = MCPServerSpec(server.name, server.command, tuple(server.args), env, str(server.cwd) if server.cwd else None,
+                         server.url, server.timeout_s, server.startup_timeout_s)
+    tools = load_mcp_tools(spec, server.prefix)
+    if server.tools is not None:
+        offered = {t.fn.remote_name: t for t in tools}
+        unknown = sorted(set(server.tools) - set(offered))
+        if unknown:
+            raise ConfigError(f"mcp server {server.name!r} has no tool {', '.join(unknown)}; it offers: "
+                              f"{', '.join(sorted(offered))}")
+        tools = [offered[name] for name in server.tools]
+    for t in tools:
+        if t.name in toolkit:
+            raise ConfigError(f"tool name clash: {t.name!r} from mcp server {server.name!r} is also a toolkit tool "
+                              f"({toolkit.get(t.name).description[:60]!r}); set prefix in its [[mcp]] entry")
+        toolkit.add(t)
 
 
 def _search_wiki(config: ToolkitConfig):
