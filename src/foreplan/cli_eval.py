@@ -2,9 +2,10 @@
 
     foreplan eval qa --dataset gsm8k --limit 20 --strategy both --model qwen2.5-coder-1.5b
     foreplan eval planner --tasks data/planner_tasks_heldout.jsonl --model qwen2.5-coder-0.5b --out out/planner
+    foreplan eval bfcl --model qwen2.5-coder-0.5b --limit 50 --out out/bfcl-0.5b
 
-``qa`` writes a JSON report (summaries, ReWOO/ReAct ratios, every row); ``planner``
-writes results.jsonl (resumable), report.md and a chart. Both print a table.
+``qa`` writes a JSON report (summaries, ReWOO/ReAct ratios, every row); ``planner`` and
+``bfcl`` write results.jsonl (resumable), report.md and a chart. All print a table.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ err = Console(stderr=True)
 
 @eval_app.callback()
 def eval_main() -> None:
-    """Evaluate strategies and models on real data: end-to-end QA and plan quality."""
+    """Evaluate strategies and models on real data: end-to-end QA, plan quality, function calling."""
 
 
 @eval_app.command("qa")
@@ -114,5 +115,50 @@ def eval_planner(
         raise typer.Exit(1) from None
     written = write_report(rows, out_dir, model, tasks)
     out.print(render_table(summarize(rows), f"planner · {model}{'' if grammar else ' · no grammar'}"))
+    for path in [out_dir / "results.jsonl", *written]:
+        out.print(f"written: {path}", highlight=False)
+
+
+@eval_app.command("bfcl")
+def eval_bfcl(
+    model: Annotated[str, typer.Option("--model", help="Model spec (see: foreplan models).")] = "qwen2.5-coder-0.5b",
+    categories: Annotated[str, typer.Option("--categories", help="Comma-separated BFCL categories.")] =
+        "simple_python,multiple,parallel,parallel_multiple,irrelevance",
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="The first N questions per category (default: all).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, report.md and accuracy.png.")] = Path("out/eval-bfcl"),
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=16, help="Reply budget per question.")] = 512,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="BFCL data folder (default: the installed bfcl-eval's).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and skip the ids it holds.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Function calling on the Berkeley Function Calling Leaderboard, scored by BFCL's AST checker."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from foreplan.errors import ForeplanError
+    from foreplan.eval.bfcl import render_tables, run_bfcl_eval, summarize, write_report
+    from foreplan.eval.bfcl_checker import load_ast_checker
+    from foreplan.eval.bfcl_data import load_questions
+    from foreplan.llm.base import GenerationOptions
+    from foreplan.llm.resolve import resolve_model
+
+    try:
+        # Data and checker first: a missing package or category fails before the model loads.
+        questions = load_questions([c.strip() for c in categories.split(",") if c.strip()], limit, data_dir)
+        load_ast_checker()
+        llm = resolve_model(model)
+        llm.generate([{"role": "user", "content": "Hi"}], GenerationOptions(max_tokens=1))  # load, untimed
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      console=err, transient=True) as bar:
+            task_bar = bar.add_task(f"bfcl · {model}", total=len(questions))
+            rows = run_bfcl_eval(questions, llm, out_dir / "results.jsonl", resume=resume, max_tokens=max_tokens,
+                                 on_result=lambda row: bar.advance(task_bar))
+    except ForeplanError as exc:
+        if debug:
+            raise
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    written = write_report(rows, out_dir, model)
+    for table in render_tables(summarize(rows), f"BFCL · {model}"):
+        out.print(table)
     for path in [out_dir / "results.jsonl", *written]:
         out.print(f"written: {path}", highlight=False)
