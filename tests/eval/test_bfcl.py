@@ -13,10 +13,10 @@ import pytest
 
 pytest.importorskip("bfcl_eval", reason="pip install --no-deps bfcl-eval==2026.3.23")
 
-from foreplan.errors import ConfigError  # noqa: E402
-from foreplan.eval.bfcl import run_bfcl_eval, summarize, write_report  # noqa: E402
-from foreplan.eval.bfcl_data import DEFAULT_CATEGORIES, load_category, load_questions  # noqa: E402
-from foreplan.llm.scripted import ScriptedLLM  # noqa: E402
+from foreplan.errors import ConfigError
+from foreplan.eval.bfcl import run_bfcl_eval, summarize, write_report
+from foreplan.eval.bfcl_data import DEFAULT_CATEGORIES, BfclNotInstalledError, load_category, load_questions
+from foreplan.llm.scripted import ScriptedLLM
 
 FACTORIAL = {"name": "math.factorial", "description": "Calculate the factorial of a given number.",
              "parameters": {"type": "dict", "properties": {"number": {"type": "integer", "description": "n"}},
@@ -121,6 +121,10 @@ def test_bad_data_is_a_config_error(data_dir: Path) -> None:
     (data_dir / "BFCL_v4_simple_python.json").write_text("{nope\n")
     with pytest.raises(ConfigError, match=r"BFCL_v4_simple_python.json:1 is not JSON"):
         load_category("simple_python", data_dir=data_dir)
+
+
+def test_the_missing_package_error_names_the_no_deps_install() -> None:
+    assert "pip install --no-deps bfcl-eval==2026.3.23" in str(BfclNotInstalledError())
 
 
 def test_the_installed_package_has_the_five_categories() -> None:

@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("bfcl_eval", reason="pip install --no-deps bfcl-eval==2026.3.23")
 
-from foreplan.eval.bfcl_checker import decode_calls, load_ast_checker, reason_for, score  # noqa: E402
-from foreplan.eval.bfcl_data import BfclQuestion, load_category  # noqa: E402
+from foreplan.eval.bfcl_checker import decode_calls, load_ast_checker, reason_for, score
+from foreplan.eval.bfcl_data import BfclQuestion, load_category
 
 
 def call(name: str, **arguments: object) -> str:

@@ -164,8 +164,8 @@ def write_report(rows: list[dict[str, Any]], out_dir: Path, model: str) -> list[
     summary = summarize(rows)
     categories = [c for c in summary if c not in ("all", "mean")]
     lines = [f"# BFCL: {model}", "",
-             "Berkeley Function Calling Leaderboard questions (bfcl-eval), scored with BFCL's AST checker; "
-             "`mean` is the unweighted mean over categories.", "",
+             ("Berkeley Function Calling Leaderboard questions (bfcl-eval), scored with BFCL's AST checker; "
+              "`mean` is the unweighted mean over categories."), "",
              "| category | n | accuracy | tokens/question | seconds/question |", "|---|---|---|---|---|"]
     lines += [f"| {c} | {'' if c == 'mean' else s['n']} | {s['accuracy']:.3f} | {s['tokens']:.0f} | {s['seconds']:.2f} |"
               for c, s in summary.items()]

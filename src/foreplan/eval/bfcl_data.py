@@ -27,6 +27,11 @@ DEFAULT_CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multipl
 CATEGORIES = (*DEFAULT_CATEGORIES, "live_simple", "live_multiple", "live_parallel",
               "live_parallel_multiple", "live_irrelevance")
 BFCL_VERSION = "2026.3.23"
+INSTALL_HINT = (
+    "BFCL's questions and checker come from the package 'bfcl-eval', which is not installed. "
+    f"Install it without its dependencies: pip install --no-deps bfcl-eval=={BFCL_VERSION} "
+    "(they pin numpy 1.26 and pull every model vendor's client; the checker needs none of them)."
+)
 
 
 class BfclNotInstalledError(MissingExtraError):
@@ -34,11 +39,7 @@ class BfclNotInstalledError(MissingExtraError):
 
     def __init__(self) -> None:
         super().__init__("bfcl_eval", "eval")
-        self.args = (
-            "BFCL's questions and checker come from the package 'bfcl-eval', which is not installed. "
-            f"Install it without its dependencies: pip install --no-deps bfcl-eval=={BFCL_VERSION} "
-            "(they pin numpy 1.26 and pull every model vendor's client; the checker needs none of them).",
-        )
+        self.args = (INSTALL_HINT,)
 
 
 @dataclass(frozen=True)
