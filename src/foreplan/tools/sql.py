@@ -165,8 +165,7 @@ def _engine_url(url: str, read_only: bool) -> sa.URL:
         raise ConfigError(f"query_sql supports {', '.join(_DIALECTS)} URLs, not {parsed.get_backend_name()}")
     database = parsed.database or ""
     mode = {"uri": "true", **({"mode": "ro"} if read_only else {})}
-    if parsed.get_backend_name() == "postgresql" and "+" not in parsed.drivername:
-        # a bare postgresql:// means psycopg2 to SQLAlchemy; take whichever driver is installed
+    if parsed.get_backend_name() == "postgresql" and "+" not in parsed.drivername:  # take an installed driver
         if driver := next((d for d in ("psycopg2", "psycopg", "pg8000") if importlib.util.find_spec(d)), None):
             return parsed.set(drivername=f"postgresql+{driver}")
         raise MissingExtraError("pg8000", "postgres")
@@ -182,10 +181,9 @@ def _engine_url(url: str, read_only: bool) -> sa.URL:
 
 
 def make_engine(url: str, *, timeout_s: float = 10, read_only: bool = True) -> sa.Engine:
-    """A SQLAlchemy engine whose connections are read-only and time-limited by the database:
-    SQLite ``mode=ro`` and ``PRAGMA query_only``; MySQL/MariaDB ``SET SESSION TRANSACTION READ
-    ONLY`` and ``max_statement_time``; PostgreSQL ``default_transaction_read_only`` (``SET SESSION
-    CHARACTERISTICS``) and ``statement_timeout``. Give the database user only SELECT rights as well.
+    """A SQLAlchemy engine whose connections are read-only and time-limited by the database: SQLite
+    ``mode=ro``, ``query_only``; MySQL/MariaDB ``TRANSACTION READ ONLY``, ``max_statement_time``; PostgreSQL
+    ``default_transaction_read_only``, ``statement_timeout``. Give the user only SELECT rights as well.
 
     Raises:
         ConfigError: the URL is not usable (unknown backend, missing SQLite file).
@@ -266,9 +264,8 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
         pg8000 = exc.orig.args[0] if exc.orig.args and isinstance(exc.orig.args[0], dict) else {}
         message = " ".join(str(pg8000.get("M", exc.orig)).split())  # pg8000 errors are {"M": message, …}
         lower = message.lower()
-        refused = isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError))  # pg8000: InterfaceError
-        refused = refused and re.search("connect|unable to open", lower)
-        if exc.connection_invalidated or refused:
+        refused = isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)) and "connect" in lower
+        if exc.connection_invalidated or refused or "unable to open" in lower:  # pg8000: InterfaceError
             return ToolError(f"could not connect to {engine.url.render_as_string(hide_password=True)}: {message}")
         if any(k in lower for k in ("interrupted", "statement timeout", "max_statement_time", "execution time")):
             return ToolError(f"the query ran longer than {timeout_s:g} s and was stopped; simplify it or add a LIMIT")
