@@ -128,6 +128,8 @@ def eval_bfcl(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, report.md and accuracy.png.")] = Path("out/eval-bfcl"),
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=16, help="Reply budget per question.")] = 512,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="BFCL data folder (default: the installed bfcl-eval's).")] = None,
+    strict: Annotated[bool, typer.Option("--strict-format", help="Count only <tool_call> blocks as calls, as BFCL "
+                                         "does (default: bare or fenced JSON calls count too).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and skip the ids it holds.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -151,13 +153,13 @@ def eval_bfcl(
                       console=err, transient=True) as bar:
             task_bar = bar.add_task(f"bfcl · {model}", total=len(questions))
             rows = run_bfcl_eval(questions, llm, out_dir / "results.jsonl", resume=resume, max_tokens=max_tokens,
-                                 on_result=lambda row: bar.advance(task_bar))
+                                 strict=strict, on_result=lambda row: bar.advance(task_bar))
     except ForeplanError as exc:
         if debug:
             raise
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
-    written = write_report(rows, out_dir, model)
+    written = write_report(rows, out_dir, model, strict)
     for table in render_tables(summarize(rows), f"BFCL · {model}"):
         out.print(table)
     for path in [out_dir / "results.jsonl", *written]:

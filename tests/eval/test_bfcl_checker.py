@@ -46,9 +46,24 @@ def test_decode_reads_every_block_keeps_bad_ones_and_accepts_a_cut_last_block() 
     assert decode_calls('<tool_call>["a", 1]</tool_call>').bad == ['["a", 1]']
 
 
+def test_without_tags_bare_or_fenced_json_calls_are_read_unless_strict() -> None:
+    fenced = '```json\n{\n  "name": "math.factorial",\n  "arguments": {"number": 5}\n}\n```'
+    assert (decode_calls(fenced).calls, decode_calls(fenced).form) == ([{"math.factorial": {"number": 5}}], "json")
+    assert decode_calls(fenced, strict=True).calls == [] and decode_calls(fenced, strict=True).form == ""
+    two = '{"name": "a", "arguments": {}}\n{"name": "b", "arguments": {"x": 1}}'
+    assert decode_calls(two).calls == [{"a": {}}, {"b": {"x": 1}}]
+    listed = 'Calls:\n```\n[{"name": "a", "arguments": {}}, {"name": "b", "arguments": {}}]\n```\nDone.'
+    assert decode_calls(listed).calls == [{"a": {}}, {"b": {}}]
+    assert decode_calls("```python\nprint(math.factorial(5))\n```").calls == []
+    assert decode_calls('{"answer": 120}').calls == []
+    tagged = call("a") + '\n{"name": "b", "arguments": {}}'
+    assert (decode_calls(tagged).calls, decode_calls(tagged).form) == ([{"a": {}}], "tool_call")
+
+
 def test_a_correct_call_scores_one(check) -> None:
     question = first("simple_python")
-    assert score(question, call("calculate_triangle_area", base=10, height=5), check).correct
+    result = score(question, call("calculate_triangle_area", base=10, height=5), check)
+    assert (result.correct, result.reason, result.form) == (True, None, "tool_call")
     assert score(question, call("calculate_triangle_area", base=10, height=5, unit="units"), check).correct
 
 
@@ -93,6 +108,9 @@ def test_irrelevance_scores_one_without_a_call_and_zero_with_one(check) -> None:
     assert score(question, "<tool_call>\nnot json\n</tool_call>", check).correct  # nothing decodes: no call
     result = score(question, call("determine_body_mass_index", weight=70, height=1.75), check)
     assert (result.correct, result.reason) == (False, "called when it should not")
+    fenced = '```json\n{"name": "determine_body_mass_index", "arguments": {"weight": 70, "height": 1.75}}\n```'
+    assert score(question, fenced, check).reason == "called when it should not"
+    assert score(question, fenced, check, strict=True).correct  # BFCL reads tags only
 
 
 def test_reason_for_a_parallel_mismatch_blames_the_output_with_the_right_name() -> None:

@@ -41,8 +41,9 @@ DEFAULT_MAX_TOKENS = 512
 
 
 def answer(question: BfclQuestion, llm: LLM, check: Callable[..., dict[str, Any]],
-           max_tokens: int = DEFAULT_MAX_TOKENS) -> dict[str, Any]:
-    """Ask ``llm`` one question with its functions as tools and score the reply.
+           max_tokens: int = DEFAULT_MAX_TOKENS, strict: bool = False) -> dict[str, Any]:
+    """Ask ``llm`` one question with its functions as tools and score the reply
+    (``strict``: only ``<tool_call>`` blocks count as calls, see bfcl_checker.py).
 
     Raises:
         ForeplanError: the backend failed (the caller records it and goes on).
@@ -52,9 +53,9 @@ def answer(question: BfclQuestion, llm: LLM, check: Callable[..., dict[str, Any]
     started = time.perf_counter()
     completion = llm.generate(messages, options)
     seconds = time.perf_counter() - started
-    result = score(question, completion.text, check)
+    result = score(question, completion.text, check, strict)
     return {"id": question.id, "category": question.category, "correct": result.correct,
-            "reason": result.reason, "detail": result.detail, "error_type": result.error_type,
+            "reason": result.reason, "detail": result.detail, "error_type": result.error_type, "form": result.form,
             "text": completion.text, "tokens": completion.usage.prompt_tokens + completion.usage.completion_tokens,
             "seconds": round(seconds, 3)}
 
@@ -74,11 +75,13 @@ def read_results(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def run_bfcl_eval(questions: list[BfclQuestion], llm: LLM, results_path: Path, *, resume: bool = False,
-                  max_tokens: int = DEFAULT_MAX_TOKENS,
+                  max_tokens: int = DEFAULT_MAX_TOKENS, strict: bool = False,
                   on_result: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Answer and score every question, appending each row to ``results_path`` at once.
 
     Args:
+        strict: only ``<tool_call>`` blocks count as calls (BFCL's Qwen handler);
+            otherwise bare or fenced JSON calls count too when a reply has no block.
         resume: keep the rows already in ``results_path`` and skip their ids; otherwise
             the file is started afresh.
         on_result: called with each new row (the progress bar).
@@ -100,11 +103,11 @@ def run_bfcl_eval(questions: list[BfclQuestion], llm: LLM, results_path: Path, *
             if question.id in done:
                 continue
             try:
-                row = answer(question, llm, check, max_tokens)
+                row = answer(question, llm, check, max_tokens, strict)
             except ForeplanError as exc:  # recorded for this question; the run goes on
                 row = {"id": question.id, "category": question.category, "correct": False,
                        "reason": "backend error", "detail": f"{type(exc).__name__}: {exc}", "error_type": "",
-                       "text": "", "tokens": 0, "seconds": 0.0, "error": str(exc)}
+                       "form": "", "text": "", "tokens": 0, "seconds": 0.0, "error": str(exc)}
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
             f.flush()
             done[question.id] = row
@@ -116,7 +119,8 @@ def run_bfcl_eval(questions: list[BfclQuestion], llm: LLM, results_path: Path, *
 def summarize(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per category (in first-seen order), then ``all`` (every row) and ``mean`` (the
     unweighted mean of the category accuracies): n, correct, accuracy, the failures by
-    reason, and mean tokens and seconds per question."""
+    reason, replies whose calls had no ``<tool_call>`` tags (``untagged``), and mean
+    tokens and seconds per question."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row["category"], []).append(row)
@@ -132,6 +136,7 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     correct = sum(1 for r in rows if r["correct"])
     return {"n": len(rows), "correct": correct, "accuracy": correct / len(rows),
             "reasons": dict(Counter(r["reason"] for r in rows if not r["correct"])),
+            "untagged": sum(1 for r in rows if r.get("form") == "json"),
             "tokens": sum(r.get("tokens", 0) for r in rows) / len(rows),
             "seconds": sum(r.get("seconds", 0.0) for r in rows) / len(rows)}
 
@@ -145,10 +150,10 @@ def render_tables(summary: dict[str, dict[str, Any]], title: str) -> list[Any]:
     """Rich tables: accuracy per category, then failures by reason per category."""
     from rich.table import Table
 
-    accuracy = Table("category", "n", "accuracy", "tokens/q", "s/q", title=title)
+    accuracy = Table("category", "n", "accuracy", "untagged", "tokens/q", "s/q", title=title)
     for name, s in summary.items():
-        n = "" if name == "mean" else str(s["n"])
-        accuracy.add_row(name, n, f"{s['accuracy']:.3f}", f"{s['tokens']:.0f}", f"{s['seconds']:.2f}")
+        n, untagged = ("", "") if name == "mean" else (str(s["n"]), str(s["untagged"]))
+        accuracy.add_row(name, n, f"{s['accuracy']:.3f}", untagged, f"{s['tokens']:.0f}", f"{s['seconds']:.2f}")
     categories = [c for c in summary if c not in ("all", "mean")]
     reasons = Table("failure", *categories, "all", title="failures by reason")
     for reason in _reasons_seen(summary):
@@ -156,7 +161,7 @@ def render_tables(summary: dict[str, dict[str, Any]], title: str) -> list[Any]:
     return [accuracy, reasons]
 
 
-def write_report(rows: list[dict[str, Any]], out_dir: Path, model: str) -> list[Path]:
+def write_report(rows: list[dict[str, Any]], out_dir: Path, model: str, strict: bool = False) -> list[Path]:
     """``report.md`` (accuracy, failures by reason, every failure) and, when matplotlib
     is installed, ``accuracy.png``. Returns the files written."""
     out_dir = Path(out_dir)
@@ -165,10 +170,13 @@ def write_report(rows: list[dict[str, Any]], out_dir: Path, model: str) -> list[
     categories = [c for c in summary if c not in ("all", "mean")]
     lines = [f"# BFCL: {model}", "",
              ("Berkeley Function Calling Leaderboard questions (bfcl-eval), scored with BFCL's AST checker; "
-              "`mean` is the unweighted mean over categories."), "",
-             "| category | n | accuracy | tokens/question | seconds/question |", "|---|---|---|---|---|"]
-    lines += [f"| {c} | {'' if c == 'mean' else s['n']} | {s['accuracy']:.3f} | {s['tokens']:.0f} | {s['seconds']:.2f} |"
-              for c, s in summary.items()]
+              "`mean` is the unweighted mean over categories. "
+              + ("Only `<tool_call>` blocks count as calls (strict)." if strict else
+                 "`untagged`: replies whose calls were read from bare or fenced JSON, without `<tool_call>` tags.")), "",
+             "| category | n | accuracy | untagged | tokens/question | seconds/question |", "|---|---|---|---|---|---|"]
+    for c, s in summary.items():
+        n, untagged = ("", "") if c == "mean" else (s["n"], s["untagged"])
+        lines.append(f"| {c} | {n} | {s['accuracy']:.3f} | {untagged} | {s['tokens']:.0f} | {s['seconds']:.2f} |")
     lines += ["", "## Failures by reason", "", f"| reason | {' | '.join(categories)} | all |",
               "|---" * (len(categories) + 2) + "|"]
     for reason in _reasons_seen(summary):

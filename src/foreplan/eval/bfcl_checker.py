@@ -16,17 +16,21 @@ Decoding follows BFCL's Qwen function-calling handler (``qwen_fc.py``
 ``_extract_tool_calls``): blocks that are not JSON are dropped, and an irrelevance
 reply counts as "no call" when nothing decodes. Unlike it, a missing closing tag is
 accepted (a reply cut at ``max_tokens`` keeps its last call) and dropped blocks are
-kept, so a failure can be blamed on bad JSON.
+kept, so a failure can be blamed on bad JSON. And unless ``strict``, a reply with no
+``<tool_call>`` block at all is read for the same ``{"name", "arguments"}`` objects
+written bare or in a Markdown fence (``form="json"``): Qwen2.5-Coder-0.5B answers every
+question that way although its template asks for tags, and reading only tags would
+score it 0 on every call and a meaningless 100% on irrelevance.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
 import types
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from foreplan.eval.bfcl_data import BfclNotInstalledError, BfclQuestion, is_irrelevance
@@ -36,6 +40,7 @@ _MODEL_CONFIG = "bfcl_eval.constants.model_config"
 CHECKER_MODEL = "foreplan"
 # Qwen2.5's chat template asks for this form (as in foreplan/serve/tool_calls.py).
 _TOOL_CALL_RE = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
+_FENCE_RE = re.compile(r"```[a-zA-Z]*\s*(.*?)\s*(?:```|$)", re.DOTALL)
 
 #: Failure reasons, in the order reports list them.
 REASONS = ("wrong function", "missing argument", "unexpected argument", "wrong type", "wrong value",
@@ -77,34 +82,70 @@ def load_ast_checker() -> Callable[..., dict[str, Any]]:
     return check
 
 
-@dataclass
+@dataclasses.dataclass
 class Decoded:
-    calls: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     """BFCL's model-output form: ``[{name: {arg: value}}]``."""
-    bad: list[str] = field(default_factory=list)
+    bad: list[str] = dataclasses.field(default_factory=list)
     """``<tool_call>`` blocks that were not a JSON call (first 200 characters each)."""
+    form: str = ""
+    """``tool_call`` (tagged blocks), ``json`` (bare or fenced objects) or ``""`` (no call)."""
 
 
-def decode_calls(text: str) -> Decoded:
-    """The calls in a reply's ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` blocks."""
+def _as_call(obj: Any) -> dict[str, Any] | None:
+    """``{name: arguments}`` for a ``{"name", "arguments"}`` object, else None."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
+        return None
+    arguments = obj.get("arguments", obj.get("parameters", {}))
+    if isinstance(arguments, str):  # some models encode the arguments twice, as OpenAI does
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            return None
+    return {obj["name"]: arguments} if isinstance(arguments, dict) else None
+
+
+def _json_values(text: str) -> list[Any]:
+    """The JSON values written one after another in ``text`` (up to the first that is not)."""
+    decoder, values, at = json.JSONDecoder(), [], 0
+    while True:
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+        if at >= len(text):
+            return values
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except ValueError:
+            return values
+        values.append(value)
+
+
+def decode_calls(text: str, strict: bool = False) -> Decoded:
+    """The calls in a reply's ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` blocks;
+    unless ``strict``, in bare or fenced JSON when there is no such block."""
     decoded = Decoded()
     for match in _TOOL_CALL_RE.finditer(text):
-        block = match.group(1)
         try:
-            obj = json.loads(block)
-            arguments = obj.get("arguments", obj.get("parameters", {})) if isinstance(obj, dict) else None
-            if isinstance(arguments, str):  # some models encode the arguments twice, as OpenAI does
-                arguments = json.loads(arguments)
+            call = _as_call(json.loads(match.group(1)))
         except ValueError:
-            obj = arguments = None
-        if isinstance(obj, dict) and isinstance(obj.get("name"), str) and isinstance(arguments, dict):
-            decoded.calls.append({obj["name"]: arguments})
+            call = None
+        if call is None:
+            decoded.bad.append(match.group(1)[:200])
         else:
-            decoded.bad.append(block[:200])
+            decoded.calls.append(call)
+    if decoded.calls or decoded.bad or strict:
+        decoded.form = "tool_call" if decoded.calls else ""
+        return decoded
+    blocks = _FENCE_RE.findall(text) or [text.strip()]
+    for value in (v for block in blocks for v in _json_values(block)):
+        for item in value if isinstance(value, list) else [value]:
+            if (call := _as_call(item)) is not None:
+                decoded.calls.append(call)
+    decoded.form = "json" if decoded.calls else ""
     return decoded
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Score:
     correct: bool
     reason: str | None = None
@@ -113,6 +154,8 @@ class Score:
     """The checker's first error message (or what went wrong)."""
     error_type: str = ""
     """BFCL's own error type, e.g. ``value_error:string``."""
+    form: str = ""
+    """How the calls were written (:attr:`Decoded.form`)."""
 
 
 def reason_for(result: dict[str, Any], n_calls: int) -> str:
@@ -137,9 +180,14 @@ def reason_for(result: dict[str, Any], n_calls: int) -> str:
     return "other"
 
 
-def score(question: BfclQuestion, text: str, check: Callable[..., dict[str, Any]]) -> Score:
-    """Score one reply to ``question`` (``check`` from :func:`load_ast_checker`)."""
-    decoded = decode_calls(text)
+def score(question: BfclQuestion, text: str, check: Callable[..., dict[str, Any]], strict: bool = False) -> Score:
+    """Score one reply to ``question`` (``check`` from :func:`load_ast_checker`; ``strict``:
+    read ``<tool_call>`` blocks only, as BFCL does)."""
+    decoded = decode_calls(text, strict)
+    return dataclasses.replace(_judge(question, decoded, check), form=decoded.form)
+
+
+def _judge(question: BfclQuestion, decoded: Decoded, check: Callable[..., dict[str, Any]]) -> Score:
     if is_irrelevance(question.category):
         if not decoded.calls:
             return Score(True)
