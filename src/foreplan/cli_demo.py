@@ -42,7 +42,8 @@ def demo_toolkit_toml(index: Path, standin_url: str) -> str:
 
     return (
         "# foreplan demo toolkit: every service is local (run `foreplan tools standins` for the replica)\n"
-        'tools = ["LLM", "query_sql", "search_wiki", "search_bilibili"]\n\n'
+        # no LLM tool: the planner must take its facts from the database and the index
+        'tools = ["query_sql", "search_wiki", "search_bilibili"]\n\n'
         f'[query_sql]\nurl = "sqlite:///{movies_db_path()}"\nmax_rows = 20\n\n'
         f'[search_wiki]\nprovider = "offline"\nindex = "{index}"\n\n'
         f'[search_bilibili]\nbase_url = "{standin_url}"   # a local replica, not bilibili.com\n'
