@@ -22,7 +22,7 @@ LAYERS = {
     "agent": {"errors", "types", "events", "tools", "llm", "plan", "execute", "solve", "trace", "prompts"},
     "train": {"errors", "types", "llm"}, "export": {"errors", "types", "llm"},
 }
-ENTRY_POINTS = {"cli", "cli_view", "cli_tools", "cli_eval", "cli_train", "cli_export", "cli_data", "serve", "eval",
+ENTRY_POINTS = {"cli", "cli_view", "cli_tools", "cli_eval", "cli_train", "cli_export", "cli_data", "cli_demo", "serve", "eval",
                 "synth", "__init__"}
 
 

@@ -26,6 +26,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from foreplan.cli_data import data_app
+from foreplan.cli_demo import demo
 from foreplan.cli_eval import eval_app
 from foreplan.cli_export import export_app
 from foreplan.cli_tools import corpus_app, load_toolkit, tools_app
@@ -42,6 +43,7 @@ app.add_typer(corpus_app, name="corpus")
 app.add_typer(eval_app, name="eval")
 app.add_typer(data_app, name="data")
 app.add_typer(export_app, name="export")
+app.command("demo")(demo)
 app.command("train", help=TRAIN_HELP, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     train_command)
 

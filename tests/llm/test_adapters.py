@@ -39,3 +39,17 @@ def test_base_plus_adapter_spec_checks_the_adapter_file(tmp_path):
     not_gguf.write_text("safetensors, not GGUF")
     with pytest.raises(ModelFileError, match="not a GGUF file"):
         resolve_model(f"qwen2.5-coder-0.5b+{not_gguf}")
+
+
+@pytest.mark.gguf
+def test_the_shipped_planner_adapter_plans_with_the_tools_it_is_shown():
+    """The adapter loads on its base through llama.cpp and writes a valid plan that uses
+    the one tool the task needs (a task shape from training, tools from the default kit)."""
+    from foreplan.llm.resolve import resolve_model
+    from foreplan.plan.planner import Planner
+    from foreplan.tools import default_toolkit
+
+    planner = Planner(resolve_model("embedded-0.5b-planner"), default_toolkit())
+    result = planner.plan("What time is it in Tokyo right now?")
+    assert [s.tool for s in result.plan.steps] == ["get_current_time"]
+    assert "Asia/Tokyo" in result.plan.steps[0].input

@@ -26,7 +26,18 @@ class EmbeddedAdapter:
     description: str
 
 
-ADAPTERS: dict[str, EmbeddedAdapter] = {}
+ADAPTERS: dict[str, EmbeddedAdapter] = {
+    a.name: a
+    for a in (
+        EmbeddedAdapter(
+            name="embedded-0.5b-planner",
+            base="qwen2.5-coder-0.5b",
+            filename="planner-0.5b.gguf",
+            sha256="daced1937d987711fbe743e16f1ec846ebd90e73e274ef7b17822b5c5bb77abc",
+            description="ReWOO planner LoRA (r=8, all linear layers) on the 0.5B: configs/planner-0.5b.yaml",
+        ),
+    )
+}
 
 
 def adapter_path(adapter: EmbeddedAdapter, root: Path | None = None) -> Path:
