@@ -13,6 +13,7 @@ Decoding runs in foreplan's own loops (decode.py), which stream each token's tex
 from __future__ import annotations
 
 import atexit
+import ctypes
 import json
 import os
 import threading
@@ -54,7 +55,31 @@ def _import_llama_cpp() -> Any:
         import llama_cpp
     except ImportError:
         raise MissingExtraError("llama_cpp", "llama") from None
+    _quiet_llama_log(llama_cpp)
     return llama_cpp
+
+
+#: llama.cpp notices that are not problems: a LoRA tensor on a repacked CPU buffer falls
+#: back to the plain CPU buffer (every adapter on this CPU says so, once per tensor).
+_HARMLESS = (b"cannot use buft",)
+_log_callback: Any = None
+
+
+def _quiet_llama_log(llama_cpp: Any) -> None:
+    """Route llama.cpp's log through llama-cpp-python's filter, minus harmless notices."""
+    global _log_callback
+    if _log_callback is not None:
+        return
+    from llama_cpp import _logger
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, user_data: Any) -> None:
+        if text and any(h in text for h in _HARMLESS):
+            return
+        _logger.llama_log_callback(level, text, user_data)
+
+    _log_callback = callback  # kept alive: llama.cpp holds only the C pointer
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
 def check_gguf(path: Path) -> None:
