@@ -1,13 +1,16 @@
 """``/v1/agent/runs``: the whole agent (plan → parallel steps → answer) over HTTP.
 
-    POST /v1/agent/runs {"instruction", "stream", "max_steps"}
+    POST /v1/agent/runs {"instruction", "stream", "max_steps", "toolkit", "planner", "solver"}
         stream=false → the result object of ``foreplan run --json`` plus ``id`` and ``status``
         stream=true  → SSE: each event's ``to_dict()`` (run_started, plan_ready,
                        step_started, step_finished, answer), a ``result`` event, ``[DONE]``
+    GET  /v1/agent/runs      → this server session's runs, newest first (no events)
     GET  /v1/agent/runs/{id} → the run, finished or still running (events so far)
+    GET  /v1/agent/toolkits  → the toolkits a run may name, with their tools
 
 The agent uses the models served as ``planner`` (required), ``caller`` and ``solver``
-(optional) with the default toolkit. A streamed run executes in its own thread and
+(optional), or the aliases a request names, with the toolkit it names (``default``:
+the built-in tools; ``create_app(toolkits=...)`` serves others). A streamed run executes in its own thread and
 records into the run store, so it finishes, and can be fetched, even when the client
 disconnects. Runs are kept in memory, bounded: the oldest finished run goes first.
 """
@@ -26,6 +29,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from foreplan.agent import Agent, RunResult
@@ -33,13 +37,26 @@ from foreplan.events import Event
 from foreplan.serve.errors import NotFoundError, describe
 from foreplan.serve.models import GatedLLM, ModelPool, ServedModel, get_pool
 from foreplan.serve.schemas import AgentRunRequest
-from foreplan.tools import default_toolkit
+from foreplan.tools import Toolkit
+
+
+class AgentRunBody(AgentRunRequest):
+    """The request with the web page's choices.
+
+    TODO(#7): move these fields into schemas.AgentRunRequest (owned elsewhere).
+    """
+
+    toolkit: str = Field(default="default", description="Name of a toolkit from GET /v1/agent/toolkits.")
+    planner: str | None = Field(default=None, description="Served model that plans (default: 'planner').")
+    solver: str | None = Field(default=None, description="Served model that answers (default: 'solver', "
+                                                         "else the planner).")
 
 
 @dataclass
 class RunRecord:
     id: str
     instruction: str
+    toolkit: str = "default"
     created: int = field(default_factory=lambda: int(time.time()))
     status: str = "running"
     """``running``, ``succeeded`` or ``failed``."""
@@ -49,7 +66,7 @@ class RunRecord:
 
     def to_dict(self) -> dict[str, Any]:
         head = {"id": self.id, "object": "agent.run", "status": self.status, "created": self.created,
-                "instruction": self.instruction}
+                "instruction": self.instruction, "toolkit": self.toolkit}
         if self.result is not None:
             head |= self.result
         if self.error is not None:
@@ -65,8 +82,8 @@ class RunStore:
         self._runs: OrderedDict[str, RunRecord] = OrderedDict()
         self._lock = threading.Lock()
 
-    def start(self, instruction: str) -> RunRecord:
-        record = RunRecord(f"run_{uuid.uuid4().hex}", instruction)
+    def start(self, instruction: str, toolkit: str = "default") -> RunRecord:
+        record = RunRecord(f"run_{uuid.uuid4().hex}", instruction, toolkit)
         with self._lock:
             self._runs[record.id] = record
             finished = [k for k, r in self._runs.items() if r.status != "running"]
@@ -83,19 +100,32 @@ class RunStore:
                                 param="id", code="run_not_found")
         return record
 
+    def list(self) -> list[RunRecord]:
+        """Every kept run, newest first."""
+        with self._lock:
+            return list(reversed(self._runs.values()))
+
 
 def get_runs(request: Request) -> RunStore:
     return request.app.state.runs
 
 
-def _agent(pool: ModelPool, max_steps: int) -> tuple[Agent, ServedModel]:
-    planner = pool.find("planner")
+def get_toolkits(request: Request) -> dict[str, Toolkit]:
+    return request.app.state.toolkits
+
+
+def _agent(pool: ModelPool, toolkits: dict[str, Toolkit], body: AgentRunBody) -> tuple[Agent, ServedModel]:
+    toolkit = toolkits.get(body.toolkit)
+    if toolkit is None:
+        raise NotFoundError(f"No toolkit {body.toolkit!r}; this server has: {', '.join(toolkits)}.",
+                            param="toolkit", code="toolkit_not_found")
+    planner = pool.get(body.planner) if body.planner else pool.find("planner")
     if planner is None:
         raise NotFoundError("Agent runs need a model served as 'planner' (foreplan serve --model planner=SPEC).",
                             param="model", code="model_not_found")
-    caller, solver = pool.find("caller"), pool.find("solver")
-    agent = Agent(GatedLLM(planner), default_toolkit(), caller=GatedLLM(caller) if caller else None,
-                  solver=GatedLLM(solver) if solver else None, max_steps=max_steps)
+    caller, solver = pool.find("caller"), pool.get(body.solver) if body.solver else pool.find("solver")
+    agent = Agent(GatedLLM(planner), toolkit, caller=GatedLLM(caller) if caller else None,
+                  solver=GatedLLM(solver) if solver else None, max_steps=body.max_steps)
     return agent, planner
 
 
@@ -125,11 +155,11 @@ router = APIRouter()
 
 
 @router.post("/agent/runs")
-async def create_run(body: AgentRunRequest, pool: ModelPool = Depends(get_pool),
-                     runs: RunStore = Depends(get_runs)) -> Any:
-    agent, planner = _agent(pool, body.max_steps)
+async def create_run(body: AgentRunBody, pool: ModelPool = Depends(get_pool),
+                     runs: RunStore = Depends(get_runs), toolkits: dict[str, Toolkit] = Depends(get_toolkits)) -> Any:
+    agent, planner = _agent(pool, toolkits, body)
     planner.queue.acquire()  # a run holds one place in the planner's queue while it lasts
-    record = runs.start(body.instruction)
+    record = runs.start(body.instruction, body.toolkit)
     if not body.stream:
         try:
             await run_in_threadpool(_execute, agent, record)
@@ -164,6 +194,20 @@ async def create_run(body: AgentRunRequest, pool: ModelPool = Depends(get_pool),
         yield _sse("[DONE]")
 
     return StreamingResponse(events(), media_type="text/event-stream")
+
+
+@router.get("/agent/runs")
+def list_runs(runs: RunStore = Depends(get_runs)) -> dict[str, Any]:
+    """Runs kept by this server, newest first, without their events (for the web page)."""
+    keys = ("id", "object", "status", "created", "instruction", "toolkit", "answer", "seconds", "error")
+    return {"object": "list", "data": [{k: v for k, v in r.to_dict().items() if k in keys} for r in runs.list()]}
+
+
+@router.get("/agent/toolkits")
+def list_toolkits(toolkits: dict[str, Toolkit] = Depends(get_toolkits)) -> dict[str, Any]:
+    return {"object": "list", "data": [
+        {"id": name, "object": "toolkit", "tools": [{"name": t.name, "description": t.description} for t in kit]}
+        for name, kit in toolkits.items()]}
 
 
 @router.get("/agent/runs/{run_id}")

@@ -1,10 +1,11 @@
 """The FastAPI app: OpenAI-compatible endpoints in front of foreplan's LLM backends.
 
+    GET  /                       the web page (web/: run a task, watch its plan as a graph)
     GET  /health                 liveness and the served aliases (no API key needed)
     GET  /v1/models              aliases, and the embedded model names behind them
     POST /v1/chat/completions    chat, JSON mode / schema, tools, SSE streaming
     POST /v1/completions         a prompt → text
-    POST /v1/agent/runs          plan → run → solve (agent_runs.py)
+    POST /v1/agent/runs          plan → run → solve (agent_runs.py; also GET runs, toolkits)
 
 The models live on ``app.state`` (built in the lifespan) and reach the routes through
 ``Depends``: no module globals, so two apps in one process never share a model by
@@ -22,10 +23,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from foreplan.llm.base import LLM, Constraint, GenerationOptions
@@ -55,8 +59,11 @@ from foreplan.serve.tool_calls import (
     template_messages,
     tool_mode,
 )
+from foreplan.tools import Toolkit, default_toolkit
 
 logger = logging.getLogger("foreplan.serve")
+WEB = Path(__file__).parent / "web"
+"""The page's static files (plain JS, no build step), shipped as package data."""
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 429, 502, 503)}
 
@@ -112,6 +119,12 @@ v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_api_key)], responses=_E
 
 
 v1.include_router(agent_router)
+
+
+@router.get("/", include_in_schema=False)
+def index() -> FileResponse:
+    # The page asks for the API key itself, so it is served without one.
+    return FileResponse(WEB / "index.html", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/health")
@@ -188,13 +201,15 @@ async def completions(body: CompletionRequest, pool: ModelPool = Depends(get_poo
                           choices=[TextChoice(text=completion.text, finish_reason=completion.finish_reason)])
 
 
-def create_app(settings: ServeSettings | None = None, llms: Mapping[str, LLM] | None = None) -> FastAPI:
+def create_app(settings: ServeSettings | None = None, llms: Mapping[str, LLM] | None = None,
+               toolkits: Mapping[str, Toolkit] | None = None) -> FastAPI:
     """The server for ``settings``.
 
     Args:
         settings: host, models, limits; defaults to ``ServeSettings()`` (environment).
         llms: a ready backend per alias (tests pass ``ScriptedLLM``); otherwise each
             ``settings.models`` spec is resolved at startup (weights load on first use).
+        toolkits: the toolkits agent runs may name; defaults to ``{"default": default_toolkit()}``.
 
     Returns:
         The app; models are on ``app.state.models`` once its lifespan has started.
@@ -216,9 +231,11 @@ def create_app(settings: ServeSettings | None = None, llms: Mapping[str, LLM] | 
 
     app = FastAPI(title="foreplan", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.toolkits = dict(toolkits) if toolkits else {"default": default_toolkit()}
     errors.install(app)
     app.include_router(router)
     app.include_router(v1)
+    app.mount("/web", StaticFiles(directory=WEB), name="web")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -1,0 +1,204 @@
+"""The web page at ``/``, end to end in a real headless browser.
+
+Debian's ``chromium`` (installed with apt-get when missing, like tests/tools/mariadb.py
+installs mariadb-server) is driven by Playwright; Playwright's own browser download is
+not used. The server is uvicorn in a thread on 127.0.0.1 with ScriptedLLMs and a
+toolkit whose ``lookup`` sleeps a second, so two steps are seen running at once, and
+whose ``broken`` raises, so its dependant is skipped.
+
+    #E1 lookup[alpha] ──► #E3 broken[#E1] ──► #E4 lookup[#E2 with #E3]
+    #E2 lookup[beta] ──────────────────────────┘
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from foreplan import ScriptedLLM
+from foreplan.serve import ServeSettings, create_app
+from foreplan.tools import Toolkit, default_toolkit, tool
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
+expect = sync_api.expect
+
+pytestmark = pytest.mark.server
+CHROMIUM = "/usr/bin/chromium"
+PLAN = """Plan: Look up the first topic.
+#E1 = lookup[alpha]
+Plan: Look up the second topic at the same time.
+#E2 = lookup[beta]
+Plan: Check the first finding in the archive.
+#E3 = broken[#E1]
+Plan: Put the second finding and the check together.
+#E4 = lookup[#E2 with #E3]
+"""
+ANSWER = "Alpha and beta are known; the archive check failed."
+
+
+@tool
+def lookup(topic: str) -> str:
+    """Look a topic up, slowly (a second), like a web search.
+
+    Args:
+        topic: What to look up.
+    """
+    time.sleep(1.0)
+    return f"facts about {topic}"
+
+
+@tool
+def broken(text: str) -> str:
+    """Check a finding in an archive that is always offline.
+
+    Args:
+        text: The finding to check.
+    """
+    raise RuntimeError("the archive is offline")
+
+
+def _chromium() -> str:
+    if os.path.exists(CHROMIUM):
+        return CHROMIUM
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip(f"{CHROMIUM} is missing and apt-get (as root) is not available to install chromium")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update"], check=True, capture_output=True, env=env, timeout=300)
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+                   check=True, capture_output=True, env=env, timeout=600)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=_chromium(), headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def serve_live() -> Iterator[Callable[..., str]]:
+    """``serve_live(llms, toolkits, **settings)`` → base URL of uvicorn in a thread.
+
+    (conftest's ``live`` cannot pass toolkits to ``create_app``.)"""
+    import uvicorn
+
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(llms: dict[str, Any], toolkits: dict[str, Toolkit] | None = None, **settings: Any) -> str:
+        settings.setdefault("models", {alias: getattr(llm, "name", alias) for alias, llm in llms.items()})
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        app = create_app(ServeSettings(**settings), llms=llms, toolkits=toolkits)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.01)
+        return f"http://127.0.0.1:{port}/"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _node(page: Any, step: str) -> Any:
+    return page.locator(f'.node[data-step="{step}"]')
+
+
+def test_a_run_draws_its_plan_and_the_steps_change_state_live(serve_live, page, tmp_path) -> None:
+    url = serve_live({"planner": ScriptedLLM([PLAN]), "solver": ScriptedLLM([ANSWER])},
+                     toolkits={"default": default_toolkit(), "slow": Toolkit([lookup, broken])})
+    page.goto(url)
+    expect(page.locator("#toolkit option")).to_have_count(2)
+    page.select_option("#toolkit", "slow")
+    page.fill("#instruction", "What do we know about alpha and beta?")
+    page.click("#run")
+
+    expect(page.locator(".node")).to_have_count(4)
+    expect(page.locator(".edge")).to_have_count(3)  # E1→E3, E2→E4, E3→E4
+    # E1 and E2 both sleep a second in parallel: the page must show them running together.
+    page.wait_for_function("document.querySelectorAll('.node[data-state=running]').length >= 2")
+    assert "running" in _node(page, "E1").locator(".status").text_content()
+
+    expect(page.locator("#answer")).to_have_text(ANSWER)
+    expect(_node(page, "E1")).to_have_attribute("data-state", "done")
+    expect(_node(page, "E2")).to_have_attribute("data-state", "done")
+    expect(_node(page, "E3")).to_have_attribute("data-state", "failed")
+    expect(_node(page, "E4")).to_have_attribute("data-state", "skipped")
+    expect(page.locator("#usage")).to_contain_text("planner")
+    expect(page.locator("#timings")).to_contain_text("total")
+    expect(page.locator("#error")).to_be_hidden()
+
+    _node(page, "E3").click()
+    details = page.locator("#details")
+    expect(details).to_contain_text("Check the first finding in the archive.")
+    expect(details).to_contain_text("facts about alpha")  # the input after substitution
+    expect(details).to_contain_text("the archive is offline")
+    _node(page, "E2").click()
+    expect(details).to_contain_text("facts about beta")
+    page.screenshot(path=str(tmp_path / "web-page.png"), full_page=True)
+
+    # The run is listed and reopens from GET /v1/agent/runs/{id}.
+    expect(page.locator("#runs li")).to_have_count(1)
+    page.reload()
+    expect(page.locator(".node")).to_have_count(0)
+    page.locator("#runs li").first.click()
+    expect(_node(page, "E4")).to_have_attribute("data-state", "skipped")
+    expect(page.locator("#answer")).to_have_text(ANSWER)
+    assert (tmp_path / "web-page.png").stat().st_size > 0
+
+
+def test_errors_are_sentences_not_json(serve_live, page) -> None:
+    url = serve_live({"planner": ScriptedLLM(["no plan here", "still no plan"])}, api_keys=["sekrit"])
+    page.goto(url)
+    error = page.locator("#error")
+    expect(error).to_contain_text("needs a valid API key")
+    assert "{" not in error.text_content()
+
+    page.fill("#api-key", "sekrit")
+    page.dispatch_event("#api-key", "change")
+    expect(error).to_be_hidden()
+    page.fill("#instruction", "Plan something impossible.")
+    page.click("#run")
+    expect(error).to_contain_text("The planner could not produce a valid plan.")
+    assert "{" not in error.text_content()
+
+
+@pytest.mark.gguf
+def test_the_embedded_planner_runs_from_the_page(serve_live, page, monkeypatch) -> None:
+    from foreplan.llm.resolve import resolve_model
+
+    monkeypatch.setenv("FOREPLAN_THREADS", "1")  # the machine is shared with other model runs
+    url = serve_live({"planner": resolve_model("embedded-0.5b-planner")}, max_tokens_limit=512)
+    page.goto(url)
+    page.fill("#instruction", "What is 17 * 23?")
+    page.click("#run")
+    expect(page.locator("#answer")).not_to_be_empty(timeout=240_000)
+    assert page.locator(".node").count() >= 1
+    states = page.locator(".node").evaluate_all("nodes => nodes.map(n => n.dataset.state)")
+    assert set(states) <= {"done", "failed", "skipped"}, states
