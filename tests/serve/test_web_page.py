@@ -174,7 +174,22 @@ def test_a_run_draws_its_plan_and_the_steps_change_state_live(serve_live, page, 
 
 
 def test_errors_are_sentences_not_json(serve_live, page) -> None:
-    url = serve_live({"planner": ScriptedLLM(["no plan here", "still no plan"])}, api_keys=["sekrit"])
+    release = threading.Event()
+
+    def held(messages, options) -> str:
+        release.wait(20)  # the run keeps its place in the planner's queue until the test is done
+        return "done"
+
+    planner = ScriptedLLM(["no plan here", "still no plan", "Plan: Square seven.\n#E1 = calculator[7^2]\n"])
+    url = serve_live({"planner": planner, "solver": ScriptedLLM([held])}, api_keys=["sekrit"],
+                     queue_size=0)  # one run at a time: a second one is refused with 429
+    try:
+        _check_errors(page, url)
+    finally:
+        release.set()
+
+
+def _check_errors(page: Any, url: str) -> None:
     page.goto(url)
     error = page.locator("#error")
     expect(error).to_contain_text("needs a valid API key")
@@ -186,6 +201,13 @@ def test_errors_are_sentences_not_json(serve_live, page) -> None:
     page.fill("#instruction", "Plan something impossible.")
     page.click("#run")
     expect(error).to_contain_text("The planner could not produce a valid plan.")
+    assert "{" not in error.text_content()
+
+    page.click("#run")  # this run holds the only place in the queue
+    expect(_node(page, "E1")).to_have_attribute("data-state", "done")
+    page.evaluate("document.getElementById('run').disabled = false")  # as if from a second tab
+    page.click("#run")
+    expect(error).to_contain_text("The model is busy: its queue is full. Try again in 1 s.")
     assert "{" not in error.text_content()
 
 
