@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from foreplan.cli_data import data_app
 from foreplan.cli_demo import demo
@@ -193,14 +193,16 @@ def plan(
 @models_app.command("list")
 def models_list() -> None:
     """The embedded models and whether each is assembled."""
-    table = Table("name", "size", "assembled", "description")
+    table = Table("size", "assembled", "description")
+    table.columns.insert(0, Column("name", no_wrap=True))
     for m in MODELS.values():
         table.add_row(m.name, f"{m.size / 1e6:,.0f} MB", str(model_path(m)) if is_pulled(m) else "no", m.description)
     from foreplan.llm.adapters import ADAPTERS
 
     for a in ADAPTERS.values():
         base = MODELS[a.base]
-        table.add_row(a.name, f"+ LoRA on {a.base}", str(model_path(base)) if is_pulled(base) else "no", a.description)
+        size = f"+{a.size / 1e6:,.1f} MB" if a.size else "LoRA"
+        table.add_row(a.name, size, str(model_path(base)) if is_pulled(base) else "no", f"{a.description} (on {a.base})")
     out.print(table)
 
 

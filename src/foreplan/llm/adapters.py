@@ -24,6 +24,8 @@ class EmbeddedAdapter:
     """File under ``foreplan/adapters/``."""
     sha256: str
     description: str
+    size: int = 0
+    """Bytes of the adapter file."""
 
 
 ADAPTERS: dict[str, EmbeddedAdapter] = {
@@ -34,7 +36,8 @@ ADAPTERS: dict[str, EmbeddedAdapter] = {
             base="qwen2.5-coder-0.5b",
             filename="planner-0.5b.gguf",
             sha256="daced1937d987711fbe743e16f1ec846ebd90e73e274ef7b17822b5c5bb77abc",
-            description="ReWOO planner LoRA (r=8, all linear layers) on the 0.5B: configs/planner-0.5b.yaml",
+            description="ReWOO planner LoRA, r=8 on all linear layers (configs/planner-0.5b.yaml)",
+            size=8_821_216,
         ),
     )
 }
