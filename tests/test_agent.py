@@ -179,3 +179,25 @@ def test_stream_raises_the_runs_error():
     agent, _ = make_agent(["nonsense", "more nonsense"])
     with pytest.raises(PlanInvalidError):
         list(agent.stream("x"))
+
+
+def test_usage_counts_the_seconds_each_role_spends_in_its_model():
+    import time
+
+    from foreplan.llm.meter import MeteredLLM
+    from foreplan.llm.base import GenerationOptions
+    from foreplan.types import Completion, Usage
+
+    class Slow:
+        name, supports_grammar = "slow", False
+
+        def generate(self, messages, options):
+            time.sleep(0.05)
+            return Completion("ok", Usage(3, 1, 1))
+
+    metered = MeteredLLM(Slow())
+    metered.generate([{"role": "user", "content": "x"}], GenerationOptions())
+    metered.generate([{"role": "user", "content": "x"}], GenerationOptions())
+    assert metered.usage.calls == 2 and metered.usage.prompt_tokens == 6
+    assert 0.1 <= metered.usage.seconds < 1.0
+    assert metered.usage.to_dict()["seconds"] == round(metered.usage.seconds, 3)

@@ -155,10 +155,9 @@ def run(
         out.print(f"[bold]Answer:[/] {result.answer}", highlight=False)
         u = result.usage
         out.print(
-            f"[dim]{result.seconds:.1f}s · tokens: planner {u['planner'].prompt_tokens}+{u['planner'].completion_tokens}, "
-            f"caller {u['caller'].prompt_tokens}+{u['caller'].completion_tokens}, "
-            f"solver {u['solver'].prompt_tokens}+{u['solver'].completion_tokens}, "
-            f"tools {u['tools'].prompt_tokens}+{u['tools'].completion_tokens}[/]", highlight=False,
+            f"[dim]{result.seconds:.1f}s · tokens (seconds in the model): "
+            + ", ".join(f"{role} {u[role].prompt_tokens}+{u[role].completion_tokens} ({u[role].seconds:.1f}s)"
+                        for role in ("planner", "caller", "solver", "tools")) + "[/]", highlight=False,
         )
 
 

@@ -145,20 +145,23 @@ def value_text(value: Any) -> str:
 
 @dataclass
 class Usage:
-    """Tokens one role spent, summed over its calls."""
+    """Tokens one role spent, summed over its calls, and the seconds those calls took."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     calls: int = 0
+    seconds: float = 0.0
+    """Wall time inside the role's LLM calls (summed: concurrent calls count each)."""
 
     def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.calls += other.calls
+        self.seconds += other.seconds
 
-    def to_dict(self) -> dict[str, int]:
-        return {"prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "calls": self.calls}
+    def to_dict(self) -> dict[str, int | float]:
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "calls": self.calls, "seconds": round(self.seconds, 3)}
 
 
 @dataclass(frozen=True)

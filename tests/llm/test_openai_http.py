@@ -72,7 +72,7 @@ def test_plain_request_and_reply(make_llm, monkeypatch):
     llm, server = make_llm(lambda r: chat_reply("no", "length"))
     out = llm.generate(USER, GenerationOptions(max_tokens=7, temperature=0.5))
     assert (out.text, out.finish_reason) == ("no", "length")
-    assert out.usage.to_dict() == {"prompt_tokens": 12, "completion_tokens": 3, "calls": 1}
+    assert out.usage.to_dict() == {"prompt_tokens": 12, "completion_tokens": 3, "calls": 1, "seconds": 0.0}
     request = server.requests[0]
     assert (request.method, str(request.url)) == ("POST", "http://llm.test/v1/chat/completions")
     assert "authorization" not in request.headers

@@ -151,6 +151,7 @@ def test_a_run_draws_its_plan_and_the_steps_change_state_live(serve_live, page, 
     expect(_node(page, "E3")).to_have_attribute("data-state", "failed")
     expect(_node(page, "E4")).to_have_attribute("data-state", "skipped")
     expect(page.locator("#usage")).to_contain_text("planner")
+    expect(page.locator("#usage")).to_contain_text("seconds")  # timings per role
     expect(page.locator("#timings")).to_contain_text("total")
     expect(page.locator("#error")).to_be_hidden()
 

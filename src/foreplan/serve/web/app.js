@@ -142,8 +142,10 @@ function renderAnswer(run) {
   box.hidden = false;
   $("answer").textContent = answer;
   const usage = (run.result && run.result.usage) || {};
-  const rows = [["role", "prompt tokens", "completion tokens", "calls"]];
-  for (const [role, u] of Object.entries(usage)) rows.push([role, u.prompt_tokens, u.completion_tokens, u.calls]);
+  const rows = [["role", "prompt tokens", "completion tokens", "calls", "seconds"]];
+  for (const [role, u] of Object.entries(usage)) {
+    rows.push([role, u.prompt_tokens, u.completion_tokens, u.calls, u.seconds === undefined ? "" : fmtSeconds(u.seconds)]);
+  }
   $("usage").replaceChildren(...rows.map((cells, i) => {
     const tr = document.createElement("tr");
     for (const c of cells) tr.appendChild(Object.assign(document.createElement(i ? "td" : "th"), { textContent: c }));
