@@ -32,6 +32,7 @@ from foreplan.llm.decode import (
     sample_decode,
 )
 from foreplan.llm.gbnf import check_grammar
+from foreplan.llm.disk_cache import disk_states_for
 from foreplan.llm.prefix_cache import PrefixCache
 from foreplan.types import Completion, Usage
 
@@ -134,10 +135,12 @@ def _load(path: Path, n_ctx: int, lora: Path | None = None) -> LoadedModel:
             check_gguf(path)
             try:
                 threads, batch_threads = _threads()
-                _loaded[key] = LoadedModel(llama_cpp.Llama(
+                loaded = LoadedModel(llama_cpp.Llama(
                     model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=batch_threads,
                     lora_path=str(lora) if lora else None, verbose=False,
                 ))
+                loaded.cache.disk = disk_states_for(path, n_ctx, lora)
+                _loaded[key] = loaded
             except (ValueError, RuntimeError, OSError) as exc:
                 if lora:
                     raise ModelFileError(f"llama.cpp could not apply the LoRA adapter {lora} to {path}: {exc}. "

@@ -12,7 +12,8 @@ evaluates only the tokens after the shared part::
 
 llama-cpp-python only reuses the prefix of the *last* prompt it saw (and its own
 ``save_state`` copies a 300 MB logits buffer); this keeps several states, LRU, bounded
-in bytes, per loaded model. A state records only the KV cache and its tokens.
+in bytes, per loaded model. A state records only the KV cache and its tokens. With a
+``disk`` store (``disk_cache.py``, opt-in) states also survive the process.
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ def common_prefix(a: Any, b: list[int]) -> int:
 class PrefixCache:
     """Saved KV states of one loaded model, found by longest common token prefix."""
 
-    def __init__(self, capacity_bytes: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, capacity_bytes: int = DEFAULT_CAPACITY, disk: Any = None) -> None:
         self.capacity_bytes = capacity_bytes
+        self.disk = disk
+        """A :class:`~foreplan.llm.disk_cache.DiskStates` that states are also written to."""
         self._states: OrderedDict[tuple[int, ...], _State] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -72,10 +75,14 @@ class PrefixCache:
                 if n > best_len:
                     best, best_len = state, n
             if best is None:
+                best = self._from_disk(usable, best_len)
+            if best is None:
                 self.misses += live < MIN_PREFIX
                 self.hits += live >= MIN_PREFIX
                 return live
-            self._states.move_to_end(best.tokens)
+            best_len = common_prefix(best.tokens, usable)
+            if best.tokens in self._states:
+                self._states.move_to_end(best.tokens)
             self.hits += 1
         import llama_cpp
 
@@ -87,6 +94,27 @@ class PrefixCache:
         llama.n_tokens = len(best.tokens)
         llama._requires_eval = True
         return best_len
+
+    def _from_disk(self, usable: list[int], beat: int) -> _State | None:
+        """The disk state sharing the longest prefix (longer than ``beat``), now also in RAM."""
+        if self.disk is None:
+            return None
+        best, best_len = None, max(beat, MIN_PREFIX - 1)
+        for tokens in self.disk.prefixes():
+            n = common_prefix(tokens, usable)
+            if n > best_len:
+                best, best_len = tokens, n
+        data = self.disk.load(best) if best is not None else None
+        if data is None:
+            return None
+        state = _State(best, data)
+        self._states[best] = state
+        self._trim()
+        return state
+
+    def _trim(self) -> None:
+        while self._states and self.size_bytes > self.capacity_bytes:
+            self._states.popitem(last=False)
 
     def save(self, llama: Any) -> None:
         """Save the model's current KV state under the tokens it holds."""
@@ -105,5 +133,6 @@ class PrefixCache:
         state = _State(key, bytes(memoryview(buffer)[:written]))
         with self._lock:
             self._states[key] = state
-            while self._states and self.size_bytes > self.capacity_bytes:
-                self._states.popitem(last=False)
+            self._trim()
+        if self.disk is not None:
+            self.disk.save(key, state.data)
