@@ -17,7 +17,9 @@ _skipped_gguf: list[str] = []
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and item.get_closest_marker("gguf") is not None:
+    # An expected failure ran its body (pytest reports it as skipped with ``wasxfail``);
+    # with strict=True it fails the run the day it passes, so it is not a skip.
+    if report.skipped and not hasattr(report, "wasxfail") and item.get_closest_marker("gguf") is not None:
         _skipped_gguf.append(item.nodeid)
 
 
