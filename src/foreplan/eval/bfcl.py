@@ -34,6 +34,7 @@ from foreplan.errors import ForeplanError
 from foreplan.eval.bfcl_checker import REASONS, load_ast_checker, score
 from foreplan.eval.bfcl_data import BfclQuestion
 from foreplan.eval.bfcl_schema import to_tools
+from foreplan.eval.results import read_results
 from foreplan.llm.base import LLM, GenerationOptions
 
 #: Enough for four parallel calls with long string arguments.
@@ -59,19 +60,6 @@ def answer(question: BfclQuestion, llm: LLM, check: Callable[..., dict[str, Any]
             "text": completion.text, "tokens": completion.usage.prompt_tokens + completion.usage.completion_tokens,
             "seconds": round(seconds, 3)}
 
-
-def read_results(path: Path) -> dict[str, dict[str, Any]]:
-    """Finished rows of an earlier run, by question id (a torn last line is ignored)."""
-    rows: dict[str, dict[str, Any]] = {}
-    if Path(path).is_file():
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(row, dict) and "id" in row:
-                rows[str(row["id"])] = row
-    return rows
 
 
 def run_bfcl_eval(questions: list[BfclQuestion], llm: LLM, results_path: Path, *, resume: bool = False,

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from foreplan.errors import ConfigError, ForeplanError, PlanInvalidError, PlanParseError
+from foreplan.eval.results import read_results
 from foreplan.execute.dag import Worker
 from foreplan.llm.base import LLM, GenerationOptions, Message
 from foreplan.llm.meter import MeteredLLM
@@ -183,19 +184,6 @@ class _Recorder(MeteredLLM):
         self.texts.append(completion.text)
         return completion
 
-
-def read_results(path: Path) -> dict[str, dict[str, Any]]:
-    """Finished rows of an earlier run, by task id (a torn last line is ignored)."""
-    rows: dict[str, dict[str, Any]] = {}
-    if Path(path).is_file():
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(row, dict) and "id" in row:
-                rows[str(row["id"])] = row
-    return rows
 
 
 def run_planner_eval(tasks: list[PlannerTask], llm: LLM, toolbox: Toolbox, results_path: Path, *,
