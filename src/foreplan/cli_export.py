@@ -76,6 +76,16 @@ def _show_agreement(agreement: Any, least: float, what: str) -> None:
         )
 
 
+def _read_base(bars: Any, base: str) -> Any:
+    """Open the base GGUF (seconds for a large vocabulary) under its own progress line."""
+    from foreplan.export.base import open_base
+
+    bars("reading base GGUF", 0, 0)
+    opened = open_base(base)
+    bars("reading base GGUF", 1, 1)
+    return opened
+
+
 @export_app.command("lora")
 def export_lora_cmd(adapter: AdapterArg, base: BaseOpt, output: OutOpt, verify: VerifyOpt = False,
                     prompt: PromptOpt = None, tokens: TokensOpt = 32, min_agreement: MinOpt = None,
@@ -84,16 +94,13 @@ def export_lora_cmd(adapter: AdapterArg, base: BaseOpt, output: OutOpt, verify: 
     """Write the adapter as a GGUF LoRA adapter (llama.cpp lora_path / llama-server --lora)."""
     from foreplan.cli import errors
     from foreplan.export.adapter import read_adapter
-    from foreplan.export.base import open_base
     from foreplan.export.lora import export_lora
 
     with errors(False, debug):
         start = time.monotonic()
         read_adapter(adapter)  # a bad folder fails before the base takes seconds to read
         with _Bars() as bars:
-            bars("reading base GGUF", 0, 0)
-            base_gguf = open_base(base)
-            bars("reading base GGUF", 1, 1)
+            base_gguf = _read_base(bars, base)
             result = export_lora(adapter, base_gguf, output, report=bars, outtype=outtype)
         out.print(f"wrote {result.path} ({result.size / 1e6:.1f} MB, {result.tensors} adapted tensors, "
                   f"alpha {result.alpha:g}) in {time.monotonic() - start:.1f} s")
@@ -119,7 +126,6 @@ def export_merge_cmd(adapter: AdapterArg, base: BaseOpt, output: OutOpt,
     """Merge the adapter into the base GGUF and quantize the result."""
     from foreplan.cli import errors
     from foreplan.export.adapter import read_adapter
-    from foreplan.export.base import open_base
     from foreplan.export.lora import export_lora
     from foreplan.export.merge import export_merged
 
@@ -127,9 +133,7 @@ def export_merge_cmd(adapter: AdapterArg, base: BaseOpt, output: OutOpt,
         start = time.monotonic()
         read_adapter(adapter)  # a bad folder fails before the base takes seconds to read
         with _Bars() as bars:
-            bars("reading base GGUF", 0, 0)
-            base_gguf = open_base(base)
-            bars("reading base GGUF", 1, 1)
+            base_gguf = _read_base(bars, base)
             result = export_merged(adapter, base_gguf, output, quant, report=bars)
         out.print(f"wrote {result.path}: {result.quant}, {result.size / 1e6:.1f} MB, "
                   f"{result.bits_per_weight:.2f} bits per weight, {result.merged_tensors} tensors merged, "
