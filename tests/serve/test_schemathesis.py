@@ -15,7 +15,7 @@ from foreplan import ScriptedLLM
 
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+from schemathesis.specs.openapi.checks import (
     allow_header_conformance,
     content_type_conformance,
     negative_data_rejection,
