@@ -36,7 +36,7 @@ def eval_qa(
     data_dir: Annotated[Path, typer.Option("--data-dir", help="The shared data folder.")] = Path("../shared/data"),
     index_dir: Annotated[Path | None, typer.Option("--index-dir", help="Where search indexes are built.")] = None,
     max_iterations: Annotated[int, typer.Option("--max-iterations", min=1, help="ReAct's LLM-call budget.")] = 6,
-    output: Annotated[Path, typer.Option("--output", "-o", help="JSON report file.")] = Path("report.json"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSON report file (report.md and a PNG chart are written beside it).")] = Path("report.json"),
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """End-to-end QA: exact match / F1 or numeric accuracy, tokens and seconds per task."""
@@ -66,9 +66,11 @@ def eval_qa(
             raise
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
-    report.write(output)
+    from foreplan.eval.qa_report import write_all
+
+    written = write_all(report, output)
     out.print(render_table(report))
-    out.print(f"report written to {output}", highlight=False)
+    out.print("written: " + ", ".join(str(p) for p in written), highlight=False)
 
 
 @eval_app.command("planner")

@@ -1,0 +1,67 @@
+"""``eval qa``'s report for people: a Markdown summary and a chart beside the JSON.
+
+The JSON report keeps every row for machines; ``report.md`` says what was measured in
+one table (with the ReWOO/ReAct ratios, the paper's claim), and ``report.png`` shows
+accuracy and tokens per task by strategy side by side.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from foreplan.eval.qa import Report
+
+
+def markdown(report: Report) -> str:
+    metric = "accuracy" if report.dataset == "gsm8k" else "EM"
+    lines = [f"# {report.dataset} · {report.model}", "",
+             f"| strategy | n | {metric} | F1 | errors | tokens/task | tokens by role | s/task |",
+             "|---|---|---|---|---|---|---|---|"]
+    for s in report.summaries.values():
+        roles = ", ".join(f"{k} {v:.0f}" for k, v in s.tokens.items() if k != "total")
+        f1 = "-" if s.f1 is None else f"{s.f1:.3f}"
+        lines.append(f"| {s.strategy} | {s.n} | {s.accuracy:.3f} | {f1} | {s.errors} | "
+                     f"{s.tokens.get('total', 0):.0f} | {roles} | {s.seconds:.1f} |")
+    if report.ratios:
+        lines += ["", f"ReWOO / ReAct: tokens {report.ratios['tokens']:.2f}×, "
+                      f"latency {report.ratios['seconds']:.2f}× (same questions, same model)."]
+    wrong = [r for r in report.rows if not r.correct][:10]
+    if wrong:
+        lines += ["", "## First wrong answers", "", "| id | strategy | gold | answer |", "|---|---|---|---|"]
+        for r in wrong:
+            answer = (r.error or r.answer).replace("|", "\\|").replace("\n", " ")[:80]
+            lines.append(f"| {r.id} | {r.strategy} | {r.gold.replace('|', '/')[:40]} | {answer} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_chart(report: Report, path: Path) -> Path | None:
+    """Accuracy and mean tokens per task by strategy; None when matplotlib is missing."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(report.summaries)
+    fig, (acc, tok) = plt.subplots(1, 2, figsize=(8, 3.5), dpi=100)
+    acc.bar(names, [report.summaries[n].accuracy for n in names], color="#4c72b0")
+    acc.set_ylim(0, 1)
+    acc.set_title("accuracy" if report.dataset == "gsm8k" else "exact match")
+    tok.bar(names, [report.summaries[n].tokens.get("total", 0) for n in names], color="#dd8452")
+    tok.set_title("tokens per task")
+    fig.suptitle(f"{report.dataset} · {report.model}")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def write_all(report: Report, json_path: Path) -> list[Path]:
+    """``X.json`` (every row), ``X.md`` and ``X.png`` beside it."""
+    json_path = Path(json_path)
+    report.write(json_path)
+    md = json_path.with_suffix(".md")
+    md.write_text(markdown(report), encoding="utf-8")
+    chart = write_chart(report, json_path.with_suffix(".png"))
+    return [json_path, md] + ([chart] if chart else [])

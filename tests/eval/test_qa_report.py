@@ -1,0 +1,35 @@
+"""eval qa's human report: Markdown with the numbers and ratios, and a chart, beside the JSON."""
+
+from __future__ import annotations
+
+import json
+
+from foreplan.eval.qa import Report, Row, summarize
+from foreplan.eval.qa_report import markdown, write_all
+
+
+def _row(i: int, strategy: str, correct: bool, total: int) -> Row:
+    return Row(f"q{i}", strategy, "Q?", "Paris", "Paris" if correct else "Lyon", correct, 1.0 if correct else 0.0,
+               {"planner": total // 2, "solver": total - total // 2, "total": total}, 2.0)
+
+
+def _report() -> Report:
+    rows = [_row(1, "rewoo", True, 400), _row(2, "rewoo", False, 600),
+            _row(1, "react", True, 2000), _row(2, "react", True, 2000)]
+    summaries = {s: summarize(s, [r for r in rows if r.strategy == s]) for s in ("rewoo", "react")}
+    return Report("hotpotqa", "qwen2.5-coder-0.5b", rows, summaries)
+
+
+def test_markdown_has_the_summary_the_ratio_and_the_wrong_answers():
+    text = markdown(_report())
+    assert "| rewoo | 2 | 0.500 | 0.500 | 0 | 500 |" in text
+    assert "| react | 2 | 1.000 | 1.000 | 0 | 2000 |" in text
+    assert "ReWOO / ReAct: tokens 0.25×" in text
+    assert "| q2 | rewoo | Paris | Lyon |" in text
+
+
+def test_json_markdown_and_chart_are_written_side_by_side(tmp_path):
+    written = write_all(_report(), tmp_path / "hotpot.json")
+    assert [p.name for p in written] == ["hotpot.json", "hotpot.md", "hotpot.png"]
+    assert json.loads((tmp_path / "hotpot.json").read_text())["ratios"]["tokens"] == 0.25
+    assert (tmp_path / "hotpot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
