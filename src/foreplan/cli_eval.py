@@ -37,6 +37,7 @@ def eval_qa(
     index_dir: Annotated[Path | None, typer.Option("--index-dir", help="Where search indexes are built.")] = None,
     max_iterations: Annotated[int, typer.Option("--max-iterations", min=1, help="ReAct's LLM-call budget.")] = 6,
     output: Annotated[Path, typer.Option("--output", "-o", help="JSON report file (report.md and a PNG chart are written beside it).")] = Path("report.json"),
+    resume: Annotated[bool, typer.Option("--resume", help="Keep the rows already in OUTPUT's .jsonl and answer only the rest.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """End-to-end QA: exact match / F1 or numeric accuracy, tokens and seconds per task."""
@@ -59,8 +60,10 @@ def eval_qa(
                       console=err, transient=True) as bar:
             task = bar.add_task(f"{dataset} · {strategy}", total=None if limit is None else limit * runs)
             # warmup: loading the weights is not timed as part of the first question.
+            output.parent.mkdir(parents=True, exist_ok=True)
             report = run_qa(dataset, strategy, llm, limit, data_dir, index_dir, max_iterations=max_iterations,
-                            warmup=True, on_row=lambda row: bar.advance(task))
+                            warmup=True, on_row=lambda row: bar.advance(task),
+                            results_path=output.with_suffix(".jsonl"), resume=resume)
     except ForeplanError as exc:
         if debug:
             raise

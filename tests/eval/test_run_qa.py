@@ -138,3 +138,19 @@ def test_warmup_makes_one_untimed_call_first(data_dir, tmp_path):
     report = run_qa("gsm8k", "react", llm, limit=1, data_dir=data_dir, index_dir=tmp_path, warmup=True)
     assert llm.calls[0][0] == [{"role": "user", "content": "Hi"}] and llm.calls[0][1].max_tokens == 1
     assert report.rows[0].tokens["react"] == len(llm.calls[1][0][0]["content"].split()) + 3
+
+
+def test_interrupted_runs_resume_from_their_results_file(data_dir, tmp_path):
+    results = tmp_path / "rows.jsonl"
+    first = run_qa("gsm8k", "both", ScriptedLLM([Script()] * 20), limit=1, data_dir=data_dir, index_dir=tmp_path,
+                   results_path=results)
+    assert len(results.read_text().splitlines()) == 2  # one row per strategy, written as scored
+    # The second run asks for two questions: only the new one reaches the model (a scripted LLM
+    # with no replies for the first would fail loudly), the first comes from the file.
+    script = Script()
+    second = run_qa("gsm8k", "both", ScriptedLLM([script] * 20), limit=2, data_dir=data_dir, index_dir=tmp_path,
+                    results_path=results, resume=True)
+    assert second.rows[0] == first.rows[0] and second.rows[2] == first.rows[1]
+    # Question 2 alone: ReWOO's planner and solver, ReAct's two turns (question 1 would add 5 more).
+    assert script.replies == [PLANS["robe"], "4", *REACT["robe"]]
+    assert len(results.read_text().splitlines()) == 4

@@ -22,9 +22,16 @@ from typing import Any
 
 from foreplan.agent import Agent
 from foreplan.errors import ConfigError, ForeplanError
-from foreplan.eval.datasets import DEFAULT_DATA_DIR, SOTU_TEXT, Example, dataset_file, load_examples
+from foreplan.eval.datasets import (
+    DEFAULT_DATA_DIR,
+    SOTU_TEXT,
+    Example,
+    dataset_file,
+    load_examples,
+)
 from foreplan.eval.metrics import exact_match, f1_score, numeric_match
 from foreplan.eval.react import DEFAULT_MAX_ITERATIONS, run_react
+from foreplan.eval.results import append_result, read_results
 from foreplan.llm.base import LLM, GenerationOptions
 from foreplan.tools import corpus
 from foreplan.tools.calculator import calculator
@@ -133,6 +140,8 @@ def run_qa(
     max_iterations: int = DEFAULT_MAX_ITERATIONS,
     on_row: Callable[[Row], None] | None = None,
     warmup: bool = False,
+    results_path: Path | None = None,
+    resume: bool = False,
 ) -> Report:
     """Answer the first ``limit`` questions of ``dataset`` with ``strategy`` and score them.
 
@@ -147,6 +156,8 @@ def run_qa(
         on_row: called after each answered question (progress).
         warmup: make one 1-token call first, so that loading the weights is not timed
             as part of the first question (off for scripted LLMs, which count calls).
+        results_path: JSON Lines file each row is appended to as soon as it is scored.
+        resume: keep the rows already in ``results_path`` and answer only the others.
 
     Raises:
         ConfigError: unknown dataset or strategy, missing or malformed data.
@@ -158,10 +169,19 @@ def run_qa(
     toolkit = build_toolkit(dataset, data_dir, index_dir)
     if warmup:
         llm.generate([{"role": "user", "content": "Hi"}], GenerationOptions(max_tokens=1))
+    done: dict[str, dict[str, Any]] = {}
+    if results_path is not None:
+        if resume:
+            done = read_results(results_path, key=lambda r: f"{r['strategy']}:{r['id']}")
+        else:
+            Path(results_path).unlink(missing_ok=True)
     rows: list[Row] = []
     for name in strategies:
         for example in examples:
-            row = _answer(name, example, llm, toolkit, max_iterations)
+            earlier = done.get(f"{name}:{example.id}")
+            row = Row(**earlier) if earlier is not None else _answer(name, example, llm, toolkit, max_iterations)
+            if earlier is None and results_path is not None:
+                append_result(results_path, asdict(row))
             rows.append(row)
             if on_row is not None:
                 on_row(row)
