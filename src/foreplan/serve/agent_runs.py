@@ -154,7 +154,8 @@ def _sse(data: dict[str, Any] | str) -> str:
 router = APIRouter()
 
 
-@router.post("/agent/runs")
+@router.post("/agent/runs", responses={200: {"content": {"text/event-stream": {"schema": {
+    "description": "each event's data: one agent event object, then [DONE]"}}}}})
 async def create_run(body: AgentRunBody, pool: ModelPool = Depends(get_pool),
                      runs: RunStore = Depends(get_runs), toolkits: dict[str, Toolkit] = Depends(get_toolkits)) -> Any:
     agent, planner = _agent(pool, toolkits, body)

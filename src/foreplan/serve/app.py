@@ -115,6 +115,12 @@ def format_constraint(fmt: ResponseFormat | None) -> Constraint:
 
 
 router = APIRouter()
+#: ``stream: true`` answers as server-sent events; documented so clients and schema
+#: checkers know the second content type.
+SSE_RESPONSE: dict[int | str, dict] = {
+    200: {"content": {"text/event-stream": {"schema": {"description": "each event's data: a chunk object (the same shape as the JSON body's parts), then [DONE]"}}}},
+}
+
 v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_api_key)], responses=_ERRORS)
 
 
@@ -143,7 +149,7 @@ def get_model(name: str, pool: ModelPool = Depends(get_pool)) -> ModelCard:
     return ModelCard(id=name, created=m.created, owned_by=m.spec)
 
 
-@v1.post("/chat/completions", response_model=ChatCompletion)
+@v1.post("/chat/completions", response_model=ChatCompletion, responses=SSE_RESPONSE)
 async def chat_completions(body: ChatCompletionRequest, pool: ModelPool = Depends(get_pool),
                            settings: ServeSettings = Depends(get_settings)) -> Any:
     served = pool.get(body.model)
@@ -175,7 +181,7 @@ async def chat_completions(body: ChatCompletionRequest, pool: ModelPool = Depend
                           choices=[ChatChoice(message=message, finish_reason=finish)])
 
 
-@v1.post("/completions", response_model=TextCompletion)
+@v1.post("/completions", response_model=TextCompletion, responses=SSE_RESPONSE)
 async def completions(body: CompletionRequest, pool: ModelPool = Depends(get_pool),
                       settings: ServeSettings = Depends(get_settings)) -> Any:
     """A prompt → text. The LLM protocol is chat-shaped, so the prompt is sent as one user
