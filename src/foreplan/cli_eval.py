@@ -60,7 +60,6 @@ def eval_qa(
                       console=err, transient=True) as bar:
             task = bar.add_task(f"{dataset} · {strategy}", total=None if limit is None else limit * runs)
             # warmup: loading the weights is not timed as part of the first question.
-            output.parent.mkdir(parents=True, exist_ok=True)
             report = run_qa(dataset, strategy, llm, limit, data_dir, index_dir, max_iterations=max_iterations,
                             warmup=True, on_row=lambda row: bar.advance(task),
                             results_path=output.with_suffix(".jsonl"), resume=resume)

@@ -23,7 +23,6 @@ a backend failure is recorded for its question ("backend error") and the run goe
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from foreplan.errors import ForeplanError
 from foreplan.eval.bfcl_checker import REASONS, load_ast_checker, score
 from foreplan.eval.bfcl_data import BfclQuestion
 from foreplan.eval.bfcl_schema import to_tools
-from foreplan.eval.results import read_results
+from foreplan.eval.results import append_result, start_results
 from foreplan.llm.base import LLM, GenerationOptions
 
 #: Enough for four parallel calls with long string arguments.
@@ -82,25 +81,20 @@ def run_bfcl_eval(questions: list[BfclQuestion], llm: LLM, results_path: Path, *
     """
     check = load_ast_checker()
     results_path = Path(results_path)
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    done = read_results(results_path) if resume else {}
-    if not resume:
-        results_path.write_text("", encoding="utf-8")
-    with results_path.open("a", encoding="utf-8") as f:
-        for question in questions:
-            if question.id in done:
-                continue
-            try:
-                row = answer(question, llm, check, max_tokens, strict)
-            except ForeplanError as exc:  # recorded for this question; the run goes on
-                row = {"id": question.id, "category": question.category, "correct": False,
-                       "reason": "backend error", "detail": f"{type(exc).__name__}: {exc}", "error_type": "",
-                       "form": "", "text": "", "tokens": 0, "seconds": 0.0, "error": str(exc)}
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-            f.flush()
-            done[question.id] = row
-            if on_result is not None:
-                on_result(row)
+    done = start_results(results_path, resume)
+    for question in questions:
+        if question.id in done:
+            continue
+        try:
+            row = answer(question, llm, check, max_tokens, strict)
+        except ForeplanError as exc:  # recorded for this question; the run goes on
+            row = {"id": question.id, "category": question.category, "correct": False,
+                   "reason": "backend error", "detail": f"{type(exc).__name__}: {exc}", "error_type": "",
+                   "form": "", "text": "", "tokens": 0, "seconds": 0.0, "error": str(exc)}
+        append_result(results_path, row)
+        done[question.id] = row
+        if on_result is not None:
+            on_result(row)
     return [done[q.id] for q in questions if q.id in done]
 
 

@@ -14,12 +14,12 @@ never needed, hence the ``--no-deps`` install in the error message.
 from __future__ import annotations
 
 import importlib.util
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from foreplan.errors import ConfigError, MissingExtraError
+from foreplan.eval.results import read_json_lines
 
 #: The five categories of the issue; the defaults of ``foreplan eval bfcl``.
 DEFAULT_CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance")
@@ -71,16 +71,8 @@ def default_data_dir() -> Path:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise ConfigError(f"BFCL data file {path} does not exist")
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise ConfigError(f"{path}:{number} is not JSON ({exc})") from None
+    for number, row in read_json_lines(path, "BFCL data file"):
         if not isinstance(row, dict) or not isinstance(row.get("id"), str):
             raise ConfigError(f"{path}:{number} is not a JSON object with a string \"id\"")
         rows.append(row)

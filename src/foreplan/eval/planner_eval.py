@@ -25,7 +25,6 @@ Rows are appended to ``results.jsonl`` as they finish, so an interrupted run res
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections import Counter
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from foreplan.errors import ConfigError, ForeplanError, PlanInvalidError, PlanParseError
-from foreplan.eval.results import read_results
+from foreplan.eval.results import append_result, read_json_lines, start_results
 from foreplan.execute.dag import Worker
 from foreplan.llm.base import LLM, GenerationOptions, Message
 from foreplan.llm.meter import MeteredLLM
@@ -91,16 +90,8 @@ def load_tasks(path: Path) -> list[PlannerTask]:
             ``task``, ``tools`` or ``reference_tools`` (the message names the line).
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"task file {path} does not exist")
     tasks: list[PlannerTask] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise ConfigError(f"{path}:{number} is not JSON ({exc})") from None
+    for number, row in read_json_lines(path, "task file"):
         ok = (isinstance(row, dict) and isinstance(row.get("task"), str) and row["task"].strip()
               and all(isinstance(row.get(k), list) and all(isinstance(n, str) for n in row[k])
                       for k in ("tools", "reference_tools")) and row["tools"])
@@ -200,24 +191,19 @@ def run_planner_eval(tasks: list[PlannerTask], llm: LLM, toolbox: Toolbox, resul
         One row per task, in task order (earlier rows included when resuming).
     """
     results_path = Path(results_path)
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    done = read_results(results_path) if resume else {}
-    if not resume:
-        results_path.write_text("", encoding="utf-8")
-    with results_path.open("a", encoding="utf-8") as f:
-        for task in tasks:
-            if task.id in done:
-                continue
-            try:
-                row = asdict(evaluate_task(task, llm, toolbox, grammar=grammar, max_steps=max_steps, execute=execute))
-            except ForeplanError as exc:  # a backend failure is recorded for this task; the run goes on
-                row = asdict(TaskResult(task.id, task.task, task.reference_tools, problems=[f"{type(exc).__name__}: {exc}"]))
-                row["error"] = str(exc)
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-            f.flush()
-            done[task.id] = row
-            if on_result is not None:
-                on_result(row)
+    done = start_results(results_path, resume)
+    for task in tasks:
+        if task.id in done:
+            continue
+        try:
+            row = asdict(evaluate_task(task, llm, toolbox, grammar=grammar, max_steps=max_steps, execute=execute))
+        except ForeplanError as exc:  # a backend failure is recorded for this task; the run goes on
+            row = asdict(TaskResult(task.id, task.task, task.reference_tools, problems=[f"{type(exc).__name__}: {exc}"]))
+            row["error"] = str(exc)
+        append_result(results_path, row)
+        done[task.id] = row
+        if on_result is not None:
+            on_result(row)
     return [done[t.id] for t in tasks if t.id in done]
 
 

@@ -31,7 +31,7 @@ from foreplan.eval.datasets import (
 )
 from foreplan.eval.metrics import exact_match, f1_score, numeric_match
 from foreplan.eval.react import DEFAULT_MAX_ITERATIONS, run_react
-from foreplan.eval.results import append_result, read_results
+from foreplan.eval.results import append_result, start_results
 from foreplan.llm.base import LLM, GenerationOptions
 from foreplan.tools import corpus
 from foreplan.tools.calculator import calculator
@@ -171,10 +171,7 @@ def run_qa(
         llm.generate([{"role": "user", "content": "Hi"}], GenerationOptions(max_tokens=1))
     done: dict[str, dict[str, Any]] = {}
     if results_path is not None:
-        if resume:
-            done = read_results(results_path, key=lambda r: f"{r['strategy']}:{r['id']}")
-        else:
-            Path(results_path).unlink(missing_ok=True)
+        done = start_results(results_path, resume, key=lambda r: f"{r['strategy']}:{r['id']}")
     rows: list[Row] = []
     for name in strategies:
         for example in examples:

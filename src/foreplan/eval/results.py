@@ -1,16 +1,43 @@
-"""The results file every eval writes: one JSON row per finished item, appended at once,
-so an interrupted run resumes where it stopped."""
+"""The JSON Lines files of the evals: task and question files they read (errors name the
+line), and the results file each writes, one row per finished item appended at once, so an
+interrupted run resumes where it stopped."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from foreplan.errors import ConfigError
 
-def read_results(path: Path, key: Callable[[dict[str, Any]], str] = lambda row: str(row["id"])
-                 ) -> dict[str, dict[str, Any]]:
+Key = Callable[[dict[str, Any]], str]
+
+
+def _by_id(row: dict[str, Any]) -> str:
+    return str(row["id"])
+
+
+def read_json_lines(path: Path, what: str) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for every non-blank line of ``path``.
+
+    Raises:
+        ConfigError: the file is missing (``"<what> {path} does not exist"``) or a line is
+            not JSON (the message names the line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} {path} does not exist")
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except ValueError as exc:
+            raise ConfigError(f"{path}:{number} is not JSON ({exc})") from None
+
+
+def read_results(path: Path, key: Key = _by_id) -> dict[str, dict[str, Any]]:
     """Finished rows of an earlier run, by ``key`` (the item id; a torn last line is ignored)."""
     rows: dict[str, dict[str, Any]] = {}
     if Path(path).is_file():
@@ -22,6 +49,17 @@ def read_results(path: Path, key: Callable[[dict[str, Any]], str] = lambda row: 
             if isinstance(row, dict) and "id" in row:
                 rows[key(row)] = row
     return rows
+
+
+def start_results(path: Path, resume: bool, key: Key = _by_id) -> dict[str, dict[str, Any]]:
+    """Ready ``path`` for appending: the rows an earlier run finished when resuming,
+    otherwise an emptied file and no rows."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if resume:
+        return read_results(path, key)
+    path.write_text("", encoding="utf-8")
+    return {}
 
 
 def append_result(path: Path, row: dict[str, Any]) -> None:
