@@ -53,13 +53,13 @@ def live() -> Iterator[Callable[..., str]]:
 
     started: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(llms: dict[str, LLM], **settings: Any) -> str:
+    def start(llms: dict[str, LLM], toolkits: dict[str, Any] | None = None, **settings: Any) -> str:
         settings.setdefault("models", {alias: getattr(llm, "name", alias) for alias, llm in llms.items()})
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        config = uvicorn.Config(create_app(ServeSettings(**settings), llms=llms), host="127.0.0.1", port=port,
-                                log_config=None, lifespan="on")
+        app = create_app(ServeSettings(**settings), llms=llms, toolkits=toolkits)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -24,7 +23,6 @@ from typing import Any
 import pytest
 
 from foreplan import ScriptedLLM
-from foreplan.serve import ServeSettings, create_app
 from foreplan.tools import Toolkit, default_toolkit, tool
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
@@ -95,35 +93,9 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def serve_live() -> Iterator[Callable[..., str]]:
-    """``serve_live(llms, toolkits, **settings)`` → base URL of uvicorn in a thread.
-
-    (conftest's ``live`` cannot pass toolkits to ``create_app``.)"""
-    import uvicorn
-
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(llms: dict[str, Any], toolkits: dict[str, Toolkit] | None = None, **settings: Any) -> str:
-        settings.setdefault("models", {alias: getattr(llm, "name", alias) for alias, llm in llms.items()})
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        app = create_app(ServeSettings(**settings), llms=llms, toolkits=toolkits)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                pytest.fail("uvicorn did not start")
-            time.sleep(0.01)
-        return f"http://127.0.0.1:{port}/"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(10)
+def serve_live(live) -> Callable[..., str]:
+    """``serve_live(llms, toolkits, **settings)`` → the page's URL on conftest's live server."""
+    return lambda *args, **kwargs: live(*args, **kwargs) + "/"
 
 
 def _node(page: Any, step: str) -> Any:
