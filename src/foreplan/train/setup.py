@@ -6,6 +6,7 @@ GGUF file (slow: ~13 s) is kept in foreplan's cache folder after the first time.
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,10 @@ def load_tokenizer(source: ModelSource) -> Any:
     tokenizer = AutoTokenizer.from_pretrained(source.folder, gguf_file=source.gguf_file)
     tmp = cached.with_name(cached.name + ".partial")
     tokenizer.save_pretrained(tmp)
-    tmp.replace(cached) if not cached.exists() else None
+    if cached.exists():  # another process got there first
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        tmp.replace(cached)
     return tokenizer
 
 
