@@ -61,6 +61,32 @@ def test_invalid_fields_are_400_not_422(serve):
     assert r.json()["error"]["param"] == "messages" and r.json()["error"]["type"] == "invalid_request_error"
 
 
+@pytest.mark.parametrize(("field", "value"), [("stream", 0), ("max_tokens", "64"), ("temperature", True),
+                                              ("max_tokens", 8.5), ("seed", False)])
+def test_fields_of_the_wrong_type_are_400_not_coerced(serve, field, value):
+    client = serve({"planner": ScriptedLLM([])})
+    body = {"model": "planner", "messages": [{"role": "user", "content": "hi"}], field: value}
+    r = client.post("/v1/chat/completions", json=body)
+    assert r.status_code == 400 and r.json()["error"]["param"] == field
+
+
+def test_whole_floats_are_integers_as_in_json_schema(serve):
+    llm = ScriptedLLM(["ok"])
+    client = serve({"planner": llm})
+    body = {"model": "planner", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 16.0}
+    r = client.post("/v1/chat/completions", json=body)
+    assert r.status_code == 200 and llm.calls[0][1].max_tokens == 16
+
+
+def test_a_wrong_method_is_405_naming_every_method_of_the_path(serve):
+    client = serve({"planner": ScriptedLLM([])})
+    r = client.request("DELETE", "/v1/agent/runs")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
+    assert r.json()["error"]["code"] == "method_not_allowed"
+    assert client.put("/v1/chat/completions").headers["allow"] == "POST"
+    assert client.delete("/v1/agent/runs/run_1").headers["allow"] == "GET"
+
+
 @pytest.mark.parametrize(("fmt", "schema"), [
     ({"type": "json_object"}, {"type": "object"}),
     ({"type": "json_schema", "json_schema": {"name": "city", "schema": {"type": "object", "properties": {

@@ -29,7 +29,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from foreplan.agent import Agent, RunResult
@@ -38,18 +37,6 @@ from foreplan.serve.errors import NotFoundError, describe
 from foreplan.serve.models import GatedLLM, ModelPool, ServedModel, get_pool
 from foreplan.serve.schemas import AgentRunRequest
 from foreplan.tools import Toolkit
-
-
-class AgentRunBody(AgentRunRequest):
-    """The request with the web page's choices.
-
-    TODO(#7): move these fields into schemas.AgentRunRequest (owned elsewhere).
-    """
-
-    toolkit: str = Field(default="default", description="Name of a toolkit from GET /v1/agent/toolkits.")
-    planner: str | None = Field(default=None, description="Served model that plans (default: 'planner').")
-    solver: str | None = Field(default=None, description="Served model that answers (default: 'solver', "
-                                                         "else the planner).")
 
 
 @dataclass
@@ -114,7 +101,7 @@ def get_toolkits(request: Request) -> dict[str, Toolkit]:
     return request.app.state.toolkits
 
 
-def _agent(pool: ModelPool, toolkits: dict[str, Toolkit], body: AgentRunBody) -> tuple[Agent, ServedModel]:
+def _agent(pool: ModelPool, toolkits: dict[str, Toolkit], body: AgentRunRequest) -> tuple[Agent, ServedModel]:
     toolkit = toolkits.get(body.toolkit)
     if toolkit is None:
         raise NotFoundError(f"No toolkit {body.toolkit!r}; this server has: {', '.join(toolkits)}.",
@@ -156,7 +143,7 @@ router = APIRouter()
 
 @router.post("/agent/runs", responses={200: {"content": {"text/event-stream": {"schema": {
     "description": "each event's data: one agent event object, then [DONE]"}}}}})
-async def create_run(body: AgentRunBody, pool: ModelPool = Depends(get_pool),
+async def create_run(body: AgentRunRequest, pool: ModelPool = Depends(get_pool),
                      runs: RunStore = Depends(get_runs), toolkits: dict[str, Toolkit] = Depends(get_toolkits)) -> Any:
     agent, planner = _agent(pool, toolkits, body)
     planner.queue.acquire()  # a run holds one place in the planner's queue while it lasts

@@ -21,6 +21,7 @@ error messages instead, which breaks whenever a message is reworded.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -128,10 +129,29 @@ async def _handle_validation(request: Request, exc: RequestValidationError) -> J
                         status_code=400)
 
 
+_METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
+
+
+def _allowed_methods(request: Request, fallback: str) -> str:
+    """Every method the OpenAPI schema documents for this path.
+
+    Starlette's router fills ``Allow`` from the first route whose path matches, so a path
+    served by two routes (GET and POST /v1/agent/runs) would name only one of them.
+    """
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            return ", ".join(sorted(m.upper() for m in operations if m.upper() in _METHODS))
+    return fallback
+
+
 async def _handle_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = "not_found" if exc.status_code == 404 else None
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request, headers.get("Allow", ""))
     return JSONResponse(error_body(str(exc.detail), "invalid_request_error", None, code),
-                        status_code=exc.status_code, headers=getattr(exc, "headers", None))
+                        status_code=exc.status_code, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -5,13 +5,15 @@ does the same), so every OpenAI client works unchanged. Descriptions shared by s
 models live once at the top, like llama_cpp/server/types.py, and show up in the
 OpenAPI schema at ``/docs``. Unknown fields are ignored, not rejected: clients send
 fields this server does not use (``user``, ``logprobs`` ...) and OpenAI ignores them too.
+Known fields are validated strictly, as the schema says: ``"stream": 0`` or
+``"max_tokens": "64"`` is a 400, not silently read as ``false`` or ``64``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 model_field = Field(description="The model alias (e.g. `planner`) or embedded model name to use; GET /v1/models lists them.")
 max_tokens_field = Field(default=None, ge=1, description="Most tokens to generate; the server's limit applies.")
@@ -28,7 +30,17 @@ stream_field = Field(default=False, description="Send the reply as server-sent e
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_floats_are_integers(cls, data: Any) -> Any:
+        # JSON Schema calls 17.0 an integer (clients that build JSON from floats send it);
+        # strict pydantic would refuse it.
+        if not isinstance(data, dict):
+            return data
+        ints = {name for name, f in cls.model_fields.items() if f.annotation is int or int in get_args(f.annotation)}
+        return {k: int(v) if k in ints and isinstance(v, float) and v.is_integer() else v for k, v in data.items()}
 
 
 class ContentPart(_Request):
@@ -182,6 +194,10 @@ class AgentRunRequest(_Request):
     instruction: str = Field(min_length=1, description="What the agent should do.")
     stream: bool = Field(default=False, description="Send the agent's events as server-sent events.")
     max_steps: int = Field(default=6, ge=1, le=20, description="Most steps the plan may have.")
+    toolkit: str = Field(default="default", description="Name of a toolkit from GET /v1/agent/toolkits.")
+    planner: str | None = Field(default=None, description="Served model that plans (default: 'planner').")
+    solver: str | None = Field(default=None, description="Served model that answers (default: 'solver', "
+                                                         "else the planner).")
 
 
 class ErrorBody(BaseModel):
