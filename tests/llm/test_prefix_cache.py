@@ -60,3 +60,22 @@ def test_the_cache_is_bounded(qwen):
     llama = qwen.llama
     evaluate_prompt(llama, prompt_tokens(llama, _planner_prompt(qwen, "x")), small)
     assert small.size_bytes == 0  # a state bigger than the capacity is not kept
+
+
+@pytest.mark.parametrize("options", [
+    GenerationOptions(max_tokens=24, temperature=0),
+    GenerationOptions(max_tokens=24, temperature=0.9, seed=7),
+    GenerationOptions(max_tokens=24, constraint=Constraint(json_schema={"type": "object", "properties": {
+        "city": {"type": "string"}}, "required": ["city"]})),
+], ids=["greedy", "sampled", "json-schema"])
+def test_the_same_prompt_again_computes_nothing_and_answers_the_same(qwen, options):
+    messages = [{"role": "user", "content": "Name a city by the sea and say one thing about it, briefly."}]
+    uncached_llm = LlamaCppLLM(qwen.path, prefix_cache=False)
+    uncached_llm.llama.reset()
+    uncached = uncached_llm.generate(messages, options)
+    first = qwen.generate(messages, options)  # evaluates the prompt, saves state and logits
+    tokens = prompt_tokens(qwen.llama, qwen.render(messages))
+    assert evaluate_prompt(qwen.llama, tokens, qwen.loaded.cache) == len(tokens)  # nothing evaluated
+    again = qwen.generate(messages, options)
+    assert first.text == again.text == uncached.text
+    assert again.usage.prompt_tokens == len(tokens)

@@ -61,13 +61,16 @@ def evaluate_prompt(llama: Any, tokens: list[int], cache: PrefixCache | None) ->
     Afterwards ``create_completion(prompt)`` samples at once (its exact-prompt path).
 
     Returns:
-        How many prompt tokens were reused instead of evaluated.
+        How many prompt tokens were reused instead of evaluated (all of them when the
+        cache holds this very prompt).
 
     Raises:
         ValueError: the prompt does not fit the context.
     """
     if len(tokens) >= llama.n_ctx():
         raise ValueError(f"the prompt has {len(tokens)} tokens; the context holds {llama.n_ctx()}")
+    if cache is not None and cache.restore_exact(llama, tokens):
+        return len(tokens)  # the same prompt again: its state and logits are saved
     if cache is not None:
         reused = cache.restore(llama, tokens)
     else:

@@ -12,8 +12,11 @@ evaluates only the tokens after the shared part::
 
 llama-cpp-python only reuses the prefix of the *last* prompt it saw (and its own
 ``save_state`` copies a 300 MB logits buffer); this keeps several states, LRU, bounded
-in bytes, per loaded model. A state records only the KV cache and its tokens. With a
-``disk`` store (``disk_cache.py``, opt-in) states also survive the process.
+in bytes, per loaded model. A state records the KV cache, its tokens and the logits of
+its last token (llama.cpp's state data leaves them out), so a prompt seen before in
+whole samples at once, computing nothing (:meth:`PrefixCache.restore_exact`). With a
+``disk`` store (``disk_cache.py``, opt-in) states also survive the process (without
+their logits: a restarted process evaluates at least the prompt's last chunk).
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ MIN_PREFIX = 32
 class _State:
     tokens: tuple[int, ...]
     data: bytes
+    logits: np.ndarray | None = None
+    """The logits after the last token, when the state was saved right after it."""
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data) + (self.logits.nbytes if self.logits is not None else 0)
 
 
 def common_prefix(a: Any, b: list[int]) -> int:
@@ -60,7 +69,26 @@ class PrefixCache:
 
     @property
     def size_bytes(self) -> int:
-        return sum(len(s.data) for s in self._states.values())
+        return sum(s.nbytes for s in self._states.values())
+
+    def restore_exact(self, llama: Any, tokens: list[int]) -> bool:
+        """Load the state saved for exactly ``tokens``, logits included, so sampling
+        starts at once; False (nothing changed) when there is none."""
+        with self._lock:
+            state = self._states.get(tuple(tokens))
+            if state is None or state.logits is None:
+                return False
+            self._states.move_to_end(state.tokens)
+        if not self._load(llama, state):
+            return False
+        live = _last_logits(llama)
+        if live is None:
+            llama.reset()
+            return False
+        live[:] = state.logits
+        llama._requires_eval = False  # the logits are the prompt's: llama.generate samples at once
+        self.hits += 1
+        return True
 
     def restore(self, llama: Any, tokens: list[int]) -> int:
         """Load the saved state that shares the longest prefix with ``tokens``, if it
@@ -84,16 +112,22 @@ class PrefixCache:
             if best.tokens in self._states:
                 self._states.move_to_end(best.tokens)
             self.hits += 1
-        import llama_cpp
-
-        buffer = (ctypes.c_uint8 * len(best.data)).from_buffer_copy(best.data)
-        if llama_cpp.llama_state_set_data(llama._ctx.ctx, buffer, len(best.data)) != len(best.data):
-            llama.reset()  # a state that does not load is a cache miss, not an error
+        if not self._load(llama, best):
             return 0
-        llama.input_ids[: len(best.tokens)] = best.tokens
-        llama.n_tokens = len(best.tokens)
         llama._requires_eval = True
         return best_len
+
+    @staticmethod
+    def _load(llama: Any, state: _State) -> bool:
+        import llama_cpp
+
+        buffer = (ctypes.c_uint8 * len(state.data)).from_buffer_copy(state.data)
+        if llama_cpp.llama_state_set_data(llama._ctx.ctx, buffer, len(state.data)) != len(state.data):
+            llama.reset()  # a state that does not load is a cache miss, not an error
+            return False
+        llama.input_ids[: len(state.tokens)] = state.tokens
+        llama.n_tokens = len(state.tokens)
+        return True
 
     def _from_disk(self, usable: list[int], beat: int) -> _State | None:
         """The disk state sharing the longest prefix (longer than ``beat``), now also in RAM."""
@@ -117,7 +151,8 @@ class PrefixCache:
             self._states.popitem(last=False)
 
     def save(self, llama: Any) -> None:
-        """Save the model's current KV state under the tokens it holds."""
+        """Save the model's current KV state under the tokens it holds, with the logits
+        after the last of them (call it right after evaluating them)."""
         import llama_cpp
 
         key = tuple(int(t) for t in llama.input_ids[: llama.n_tokens])
@@ -130,9 +165,19 @@ class PrefixCache:
         size = llama_cpp.llama_state_get_size(llama._ctx.ctx)
         buffer = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_get_data(llama._ctx.ctx, buffer, size)
-        state = _State(key, bytes(memoryview(buffer)[:written]))
+        logits = _last_logits(llama)
+        state = _State(key, bytes(memoryview(buffer)[:written]), None if logits is None else logits.copy())
         with self._lock:
             self._states[key] = state
             self._trim()
         if self.disk is not None:
             self.disk.save(key, state.data)
+
+
+def _last_logits(llama: Any) -> np.ndarray | None:
+    """llama.cpp's logits buffer for the last evaluated position (a view, writable), or
+    None when the context holds no output."""
+    pointer = llama._ctx.get_logits_ith(-1)
+    if not pointer:
+        return None
+    return np.ctypeslib.as_array(pointer, shape=(llama.n_vocab(),))
