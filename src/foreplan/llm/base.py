@@ -48,6 +48,10 @@ class GenerationOptions:
     constraint: Constraint = field(default_factory=Constraint)
     tools: tuple[dict[str, Any], ...] | None = None
     """OpenAI-style tool definitions shown to the model through its chat template."""
+    prompt_lookup: bool = False
+    """Greedy decoding may draft tokens by copying them from the prompt (llm/lookup.py):
+    faster for answers that quote their prompt, as the solver's do. Only at temperature
+    0 without a constraint; backends that cannot do it ignore it."""
     on_text: Callable[[str], None] | None = field(default=None, compare=False)
     """Called from the generating thread with each new piece of text as it is decoded;
     the pieces join up to the completion's text. To stop generation early, raise from

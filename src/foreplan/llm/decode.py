@@ -12,6 +12,7 @@ tokens, one at a time, to :func:`_collect`, which detokenizes, cuts at stop stri
 counts usage and streams each new piece of text (``on_text``)::
 
     greedy_tokens (grammar, fast)  ─┐
+    lookup_tokens (prompt lookup)  ─┤
                                     ├─► _collect ─► TextStream ─► on_text(piece)
     llama.generate (sampler)       ─┘      └─► Decoded(text, usage, finish_reason)
 
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from foreplan.llm.fast_grammar import GreedyGrammar
+from foreplan.llm.lookup import lookup_tokens
 from foreplan.llm.prefix_cache import PrefixCache, common_prefix
 from foreplan.llm.streaming import TextStream
 
@@ -110,6 +112,13 @@ def greedy_decode(llama: Any, tokens: list[int], grammar: str, max_tokens: int, 
     """Greedy completion, under the GBNF ``grammar``, of a prompt already evaluated with
     :func:`evaluate_prompt`; ``on_text`` gets each new piece of text."""
     return _collect(llama, tokens, greedy_tokens(llama, grammar), max_tokens, stop, on_text)
+
+
+def lookup_decode(llama: Any, tokens: list[int], max_tokens: int, stop: tuple[str, ...] = (),
+                  on_text: Callable[[str], None] | None = None) -> Decoded:
+    """Greedy completion with prompt-lookup drafts (lookup.py) of a prompt already
+    evaluated with :func:`evaluate_prompt`."""
+    return _collect(llama, tokens, lookup_tokens(llama, tokens), max_tokens, stop, on_text)
 
 
 def sample_decode(llama: Any, tokens: list[int], max_tokens: int, *, temperature: float, top_p: float = 1.0,

@@ -28,6 +28,7 @@ from foreplan.llm.chat_template import ChatTemplate
 from foreplan.llm.decode import (
     evaluate_prompt,
     greedy_decode,
+    lookup_decode,
     prompt_tokens,
     sample_decode,
 )
@@ -219,6 +220,8 @@ class LlamaCppLLM:
             # Whatever options.on_text raises (a client that left) passes through unwrapped.
             if gbnf is not None and options.temperature == 0 and self.fast_grammar:
                 out = greedy_decode(llama, tokens, gbnf, options.max_tokens, options.stop, options.on_text)
+            elif gbnf is None and options.temperature == 0 and options.prompt_lookup:
+                out = lookup_decode(llama, tokens, options.max_tokens, options.stop, options.on_text)
             else:
                 grammar = _import_llama_cpp().LlamaGrammar.from_string(gbnf, verbose=False) if gbnf else None
                 out = sample_decode(llama, tokens, options.max_tokens, temperature=options.temperature,

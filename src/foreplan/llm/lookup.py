@@ -1,0 +1,88 @@
+"""Prompt-lookup decoding: guess the next tokens by copying them from the prompt.
+
+The solver's answer repeats the evidence ("Christopher Nolan directed *Tenet* (2020)"),
+so the tokens that follow the last few generated ones are often already in the prompt.
+Each step takes the latest n-gram (3, then 2, then 1 tokens), finds its most recent
+earlier occurrence, and proposes the tokens after it as a draft. One llama.cpp batch
+then evaluates the chosen token plus the draft with logits at every position; the draft
+is kept up to its first token the model would not have chosen greedily, and the logits
+at that point give the next token for free::
+
+    prompt …  Nolan directed Tenet ( 2020 ) …      generated: … Nolan directed
+                             └────── draft ──────┘
+    batch:   [directed] [Tenet] [(] [2020] [)]  → argmax agrees on 3 → 4 tokens, 1 pass
+
+On a CPU a batch of a few tokens costs little more than one token (the weights are read
+once), so every accepted draft token is nearly free; a rejected draft costs that little
+extra. It is greedy only: the same tokens as one-at-a-time greedy decoding, up to the
+last bits of llama.cpp's arithmetic, which depend on batch shape (tests compare texts).
+This is llama-cpp-python's ``LlamaPromptLookupDecoding`` idea, done in foreplan's own
+loop, where that class cannot go (it only plugs into ``create_completion``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Any
+
+import numpy as np
+
+#: The longest n-gram looked up; shorter ones are tried when it is not found.
+MAX_NGRAM = 3
+#: The most draft tokens verified in one batch.
+MAX_DRAFT = 10
+
+
+def find_draft(history: Sequence[int], max_ngram: int = MAX_NGRAM, max_draft: int = MAX_DRAFT) -> list[int]:
+    """The tokens that followed the latest earlier occurrence of ``history``'s last
+    n-gram (longest n first), at most ``max_draft`` of them; [] when none occurs."""
+    seq = np.asarray(history)
+    size = len(seq)
+    for n in range(min(max_ngram, size - 1), 0, -1):
+        tail = seq[size - n:]
+        windows = np.lib.stride_tricks.sliding_window_view(seq[: size - 1], n)
+        starts = np.nonzero((windows == tail).all(axis=1))[0]
+        if len(starts):
+            after = int(starts[-1]) + n
+            return [int(t) for t in seq[after: after + max_draft]]
+    return []
+
+
+def lookup_tokens(llama: Any, prompt: list[int], max_ngram: int = MAX_NGRAM,
+                  max_draft: int = MAX_DRAFT) -> Generator[int, None, None]:
+    """Greedy tokens after ``prompt`` (already evaluated, its logits current), with
+    drafts from prompt lookup verified in batches. Whenever the consumer stops, the
+    context's bookkeeping (``input_ids``, ``n_tokens``) matches its KV cache: every
+    yielded token but the last, plus accepted draft tokens not yet yielded."""
+    n_vocab = llama.n_vocab()
+    logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(n_vocab,)).copy()
+    history = list(prompt)
+    while True:
+        token = int(np.argmax(logits))
+        yield token
+        history.append(token)
+        draft = find_draft(history, max_ngram, max_draft)
+        draft = draft[: max(0, llama.n_ctx() - llama.n_tokens - 1)]
+        rows = _evaluate_all(llama, [token, *draft])
+        accepted = 0
+        while accepted < len(draft) and int(np.argmax(rows[accepted])) == draft[accepted]:
+            accepted += 1
+        if accepted < len(draft):  # the rejected tail leaves the context
+            keep = llama.n_tokens - (len(draft) - accepted)
+            llama._ctx.kv_cache_seq_rm(-1, keep, -1)
+            llama.n_tokens = keep
+        logits = rows[accepted]
+        for guessed in draft[:accepted]:
+            yield guessed
+            history.append(guessed)
+
+
+def _evaluate_all(llama: Any, batch: list[int]) -> np.ndarray:
+    """Evaluate ``batch`` after the context's tokens; logits of every position (a copy)."""
+    n_past = llama.n_tokens
+    llama._batch.set_batch(batch=batch, n_past=n_past, logits_all=True)
+    llama._ctx.decode(llama._batch)
+    llama.input_ids[n_past: n_past + len(batch)] = batch
+    llama.n_tokens = n_past + len(batch)
+    rows = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(len(batch), llama.n_vocab()))
+    return rows.copy()
