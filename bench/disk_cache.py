@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 
+from _results import record  # bench/_results.py: collected by bench/run_all.py
+
 PROBE = """
 import json, sys, time
 sys.path.insert(0, "bench")
@@ -56,6 +58,8 @@ def main() -> None:
     print("| cold (no cache) | restarted, prefix from disk | ratio | target |")
     print("|---|---|---|---|")
     print(f"| {cold:.2f} s | {restarted:.2f} s | {ratio:.2f} | ≤ 0.4 {'PASS' if ratio <= 0.4 else 'FAIL'} |")
+    record("disk_cache", f"first plan token, restarted ÷ cold ({args.model})", ratio, "≤ 0.4", ratio <= 0.4,
+           f"{restarted:.2f} s vs {cold:.2f} s")
 
 
 if __name__ == "__main__":

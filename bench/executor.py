@@ -36,6 +36,8 @@ from foreplan.tools.tool import tool
 from foreplan.tools.toolkit import Toolkit
 from foreplan.types import Plan, Step
 
+from _results import record  # bench/_results.py: collected by bench/run_all.py
+
 RUNS = 3
 TARGET = 1.05
 SEED = 20261125
@@ -128,6 +130,9 @@ def main() -> int:
             table.add_row(*r[:-1], f"[green]{r[-1]}[/]" if r[-1] == "PASS" else f"[red]{r[-1]}[/]")
         Console().print(table)
     print(f"overall: {overall}")
+    worst = max(rows, key=lambda r: float(r[4]))
+    record("executor", f"makespan ÷ critical path, worst of {len(rows)} shapes", float(worst[4]), f"≤ {TARGET}",
+           overall == "PASS", f"{worst[0]}: {worst[3]} s vs {worst[2]} s")
     return 0
 
 

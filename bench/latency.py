@@ -27,6 +27,8 @@ from foreplan.plan.planner import Planner
 from foreplan.tools import default_toolkit
 from foreplan.llm.base import Constraint
 
+from _results import record  # bench/_results.py: collected by bench/run_all.py
+
 TASKS = [
     "How many days are left until the end of this year, and what is that number squared?",
     "What is 17% of 2,340, rounded to the nearest whole number?",
@@ -86,6 +88,11 @@ def main() -> int:
         print(f"  {task[:60]:<60} {t_off:6.1f} {t_on:6.1f}")
     print(f"same answers on and off: {same}/{len(tasks)}")
     print(f"peak RSS, planner/solver + caller loaded: {peak_mb:,.0f} MB")
+    record("latency", f"first plan token, warm ÷ cold ({args.model})", ratio_first, "≤ 0.4", ratio_first <= 0.4,
+           f"{warm:.2f} s vs {cold:.2f} s")
+    record("latency", f"{len(tasks)} agent runs, optimizations on ÷ off", ratio_runs, "≤ 0.5", ratio_runs <= 0.5,
+           f"{sum(times['on']):.1f} s vs {sum(times['off']):.1f} s; same answers {same}/{len(tasks)}; "
+           f"peak RSS {peak_mb:,.0f} MB")
     return 0
 
 

@@ -23,6 +23,8 @@ from foreplan.plan.parse import parse_plan
 from foreplan.plan.planner import Planner
 from foreplan.tools import default_toolkit
 
+from _results import record  # bench/_results.py: collected by bench/run_all.py
+
 TASK = "How many days are left until the end of this year, and what is that number squared?"
 TARGET = 0.9
 
@@ -72,6 +74,8 @@ def main() -> int:
         ok &= ratio >= TARGET and same
         print(f"{name:<20} {fr:>10.1f} {ft:>6} {sr:>14.1f} {gr:>9.1f} {gt:>6} {steps:>5} {slow_ratio:>10.2f} "
               f"{ratio:>6.2f} {str(same):>5}  {verdict}")
+        record("plan_decode", f"plan tokens/s, grammar ÷ free ({name})", ratio, f"≥ {TARGET}", verdict == "PASS",
+               f"{gr:.1f} vs {fr:.1f} tok/s; llama.cpp's GBNF sampler {slow_ratio:.2f}; same plan {same}")
     print("overall:", "PASS" if ok else "FAIL")
     return 0
 

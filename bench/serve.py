@@ -33,6 +33,8 @@ from pathlib import Path
 
 import httpx
 
+from _results import record  # bench/_results.py: collected by bench/run_all.py
+
 os.environ.setdefault("FOREPLAN_THREADS", "1")
 THREADS = int(os.environ["FOREPLAN_THREADS"])
 N_CTX = 4096  # foreplan's LlamaCppLLM default
@@ -172,6 +174,10 @@ def main() -> None:
         for name in names:
             ratio = tps["foreplan"] / tps[name]
             print(f"| {name} | {tps[name]:.1f} | {ratio:.3f} | {targets[name]} |")
+            if name in ("direct", "llama_cpp.server"):
+                goal = 0.95 if name == "direct" else 1.0
+                record("serve", f"generation tokens/s, foreplan serve ÷ {name}", ratio, targets[name], ratio >= goal,
+                       f"{tps['foreplan']:.1f} vs {tps[name]:.1f} tok/s, {env_note}")
 
         print("\n## Request latency, s (p50 / p95), concurrent clients\n")
         print("| clients | foreplan p50 | foreplan p95 | llama_cpp.server p50 | llama_cpp.server p95 "

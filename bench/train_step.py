@@ -18,6 +18,8 @@ import statistics
 import threading
 import time
 
+from _results import record  # bench/_results.py: collected by bench/run_all.py
+
 
 class PeakRSS:
     """Highest RSS of this process while the block runs (sampled every 10 ms)."""
@@ -109,6 +111,8 @@ def main() -> None:
         print(f"| {name} | {s:.2f} | {opts.seq / s:.0f} | {peaks[name] / 2**20:,.0f} MiB |")
     ratio = statistics.median(times["transformers + peft"]) / statistics.median(times["foreplan train"])
     print(f"\nplain / foreplan seconds per step: {ratio:.2f} (target >= 1.0)")
+    record("train_step", "s/step, transformers + peft ÷ foreplan train", ratio, "≥ 1.0", ratio >= 1.0,
+           f"{opts.model}, 1 x {opts.seq} tokens, {opts.steps} steps each")
     print(f"weights in memory: dequantized bf16 {weights_rss / 2**20:,.0f} MiB vs packed GGUF file "
           f"{file_size / 2**20:,.0f} MiB (transformers' packed GGUF path needs its `kernels` package and a GGUF "
           "matmul kernel for the device; on this CPU it dequantizes)")

@@ -27,18 +27,21 @@ from typing import Any
 
 import numpy as np
 
-#: The longest n-gram looked up; shorter ones are tried when it is not found.
+#: The longest n-gram looked up; shorter ones, down to MIN_NGRAM, are tried when it is not found.
 MAX_NGRAM = 3
+MIN_NGRAM = 1
 #: The most draft tokens verified in one batch.
 MAX_DRAFT = 10
 
 
-def find_draft(history: Sequence[int], max_ngram: int = MAX_NGRAM, max_draft: int = MAX_DRAFT) -> list[int]:
+def find_draft(history: Sequence[int], max_ngram: int = MAX_NGRAM, max_draft: int = MAX_DRAFT,
+               min_ngram: int = MIN_NGRAM) -> list[int]:
     """The tokens that followed the latest earlier occurrence of ``history``'s last
-    n-gram (longest n first), at most ``max_draft`` of them; [] when none occurs."""
+    n-gram (longest n first, down to ``min_ngram``), at most ``max_draft`` of them;
+    [] when none occurs."""
     seq = np.asarray(history)
     size = len(seq)
-    for n in range(min(max_ngram, size - 1), 0, -1):
+    for n in range(min(max_ngram, size - 1), min_ngram - 1, -1):
         tail = seq[size - n:]
         windows = np.lib.stride_tricks.sliding_window_view(seq[: size - 1], n)
         starts = np.nonzero((windows == tail).all(axis=1))[0]
@@ -48,8 +51,8 @@ def find_draft(history: Sequence[int], max_ngram: int = MAX_NGRAM, max_draft: in
     return []
 
 
-def lookup_tokens(llama: Any, prompt: list[int], max_ngram: int = MAX_NGRAM,
-                  max_draft: int = MAX_DRAFT) -> Generator[int, None, None]:
+def lookup_tokens(llama: Any, prompt: list[int], max_ngram: int = MAX_NGRAM, max_draft: int = MAX_DRAFT,
+                  min_ngram: int = MIN_NGRAM) -> Generator[int, None, None]:
     """Greedy tokens after ``prompt`` (already evaluated, its logits current), with
     drafts from prompt lookup verified in batches. Whenever the consumer stops, the
     context's bookkeeping (``input_ids``, ``n_tokens``) matches its KV cache: every
@@ -61,28 +64,28 @@ def lookup_tokens(llama: Any, prompt: list[int], max_ngram: int = MAX_NGRAM,
         token = int(np.argmax(logits))
         yield token
         history.append(token)
-        draft = find_draft(history, max_ngram, max_draft)
+        draft = find_draft(history, max_ngram, max_draft, min_ngram)
         draft = draft[: max(0, llama.n_ctx() - llama.n_tokens - 1)]
         rows = _evaluate_all(llama, [token, *draft])
         accepted = 0
         while accepted < len(draft) and int(np.argmax(rows[accepted])) == draft[accepted]:
             accepted += 1
+        logits = rows[accepted].copy()  # rows is llama.cpp's buffer: the next pass overwrites it
         if accepted < len(draft):  # the rejected tail leaves the context
             keep = llama.n_tokens - (len(draft) - accepted)
             llama._ctx.kv_cache_seq_rm(-1, keep, -1)
             llama.n_tokens = keep
-        logits = rows[accepted]
         for guessed in draft[:accepted]:
             yield guessed
             history.append(guessed)
 
 
 def _evaluate_all(llama: Any, batch: list[int]) -> np.ndarray:
-    """Evaluate ``batch`` after the context's tokens; logits of every position (a copy)."""
+    """Evaluate ``batch`` after the context's tokens; logits of every position (a view
+    of llama.cpp's buffer, valid until the next evaluation)."""
     n_past = llama.n_tokens
     llama._batch.set_batch(batch=batch, n_past=n_past, logits_all=True)
     llama._ctx.decode(llama._batch)
     llama.input_ids[n_past: n_past + len(batch)] = batch
     llama.n_tokens = n_past + len(batch)
-    rows = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(len(batch), llama.n_vocab()))
-    return rows.copy()
+    return np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(len(batch), llama.n_vocab()))
