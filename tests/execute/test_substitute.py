@@ -106,3 +106,15 @@ def test_sole_reference_value_is_false_for_text_around_references(evidence):
     assert sole_reference_value("count: #E1.count", evidence) == (False, None)
     assert sole_reference_value("#E2 #E10", evidence) == (False, None)
     assert sole_reference_value("no reference", evidence) == (False, None)
+
+
+def test_a_tool_can_say_how_references_are_written_into_its_input(evidence):
+    seen = []
+
+    def render(value, inside_quotes):
+        seen.append(inside_quotes)
+        return f"<{value}>"
+
+    text = "a #E2 b '#E2' c 'it''s' #E1.count"
+    assert substitute(text, evidence, render) == "a <Christopher Nolan> b '<Christopher Nolan>' c 'it''s' <2>"
+    assert seen == [False, True, False]

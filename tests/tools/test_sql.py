@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from mariadb import MariaDB, mariadb_server  # noqa: F401 - the fixture is used by name
 
 from foreplan.errors import ConfigError, ToolError
-from foreplan.tools.sql import clean_sql, make_engine, make_query_sql, movies_db_path, to_json_value
+from foreplan.tools.sql import clean_sql, make_engine, make_query_sql, movies_db_path, sql_literal, to_json_value
 
 NOLAN = "SELECT Title FROM omdb WHERE Director = 'Christopher Nolan'"
 SLOW_CTE = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
@@ -116,6 +116,50 @@ def test_tool_is_described_for_the_planner(query_sql) -> None:
     assert query_sql.name == "query_sql" and query_sql.single_input == "sql"
     assert "read-only" in query_sql.description and "truncated" in query_sql.returns
     assert query_sql.side_effects is False and query_sql.timeout == 7
+    # The planner sees the tables and their columns, so it can write a query without asking.
+    assert "Tables: omdb(ID, imdbID, Title, Year," in query_sql.description
+    assert "tomatoes(" in query_sql.description
+
+
+def test_an_unreachable_database_leaves_the_tables_out_of_the_description() -> None:
+    tool = make_query_sql("postgresql+pg8000://nobody@127.0.0.1:9/none", timeout_s=1)
+    assert "Tables:" not in tool.description and "SELECT * FROM table_name" in str(tool.parameters)
+
+
+@pytest.mark.parametrize(("value", "inside", "expected"), [
+    ("Christopher Nolan", False, "'Christopher Nolan'"),
+    ("O'Brien", False, "'O''Brien'"),
+    ("O'Brien", True, "O''Brien"),
+    (1995, False, "1995"),
+    (7.5, False, "7.5"),
+    (None, False, "NULL"),
+    (True, False, "TRUE"),
+    (["a", "b"], False, """'["a", "b"]'"""),
+])
+def test_referenced_values_become_sql_literals(value, inside, expected) -> None:
+    assert sql_literal(value, inside) == expected
+
+
+def test_a_plan_step_references_evidence_as_sql_literals(query_sql) -> None:
+    from foreplan.execute.dag import Worker
+    from foreplan.tools.toolkit import Toolkit
+    from foreplan.types import Plan, Step
+
+    plan = Plan((
+        Step("E1", "Find the director.", "query_sql", "SELECT Director FROM omdb WHERE Title = 'Inception'"),
+        # Unquoted and quoted references give the same query.
+        Step("E2", "His films.", "query_sql", "SELECT Title FROM omdb WHERE Director = #E1.rows[0].Director"),
+        Step("E3", "Same, quoted.", "query_sql", "SELECT Title FROM omdb WHERE Director = '#E1.rows[0].Director'"),
+        # Evidence that looks like SQL stays a value.
+        Step("E4", "A hostile value.", "query_sql", "SELECT 'x'' OR ''1''=''1' AS t"),
+        Step("E5", "Use it.", "query_sql", "SELECT count(*) AS n FROM omdb WHERE Title = #E4.rows[0].t"),
+    ))
+    evidence = Worker(Toolkit([query_sql])).run(plan)
+    assert evidence["E2"].input == "SELECT Title FROM omdb WHERE Director = 'Christopher Nolan'"
+    assert {"Title": "Inception"} in evidence["E2"].value["rows"]
+    assert evidence["E2"].value == evidence["E3"].value
+    assert evidence["E4"].value["rows"] == [{"t": "x' OR '1'='1"}]
+    assert evidence["E5"].ok and evidence["E5"].value["rows"] == [{"n": 0}], evidence["E5"]
 
 
 def test_nolan_films_include_inception(query_sql) -> None:

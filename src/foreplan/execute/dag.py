@@ -161,7 +161,7 @@ class Worker:
             evidence.error = f"unknown tool {step.tool!r}; the tools are: {', '.join(self.toolkit.names)}"
             return evidence, Usage()
         try:
-            evidence.input = substitute(step.input, done)
+            evidence.input = substitute(step.input, done, tool.render_reference)
             whole, value = sole_reference_value(step.input, done)
             arguments, usage = self.caller.arguments(step, tool, evidence.input, value, whole)
         except (ToolError, LLMError) as exc:

@@ -1,13 +1,15 @@
 """Put earlier evidence into a step's input: ``#E2`` as text, ``#E2.rows[0].Title`` as a field.
 
 A reference to a whole result becomes its text (strings as they are, structured results
-as compact JSON). A field path walks dicts by key and lists by index; a path that does
+as compact JSON), unless the tool says how to write values into its input (``query_sql``
+writes SQL literals). A field path walks dicts by key and lists by index; a path that does
 not exist is an error that names the fields that do, so the solver (and the user) can
 see which step asked for what.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from foreplan.errors import ToolError
@@ -47,16 +49,19 @@ def resolve(ref: Reference, evidence: dict[str, Evidence]) -> Any:
     return value
 
 
-def substitute(text: str, evidence: dict[str, Evidence]) -> str:
-    """``text`` with every reference replaced by its value's text.
+def substitute(text: str, evidence: dict[str, Evidence], render: Callable[[Any, bool], str] | None = None) -> str:
+    """``text`` with every reference replaced by its value's text, or by
+    ``render(value, inside_quotes)`` (the tool's :attr:`~foreplan.tools.tool.Tool.render_reference`),
+    where ``inside_quotes`` says an odd number of single quotes precede the reference.
 
     Raises:
         ToolError: a field path does not exist.
     """
     out, last = [], 0
     for ref in find_references(text):
+        value = resolve(ref, evidence)
         out.append(text[last: ref.start])
-        out.append(value_text(resolve(ref, evidence)))
+        out.append(render(value, text.count("'", 0, ref.start) % 2 == 1) if render else value_text(value))
         last = ref.start + len(ref.text)
     out.append(text[last:])
     return "".join(out)

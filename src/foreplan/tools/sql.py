@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from foreplan.errors import ConfigError, MissingExtraError, ToolError
 from foreplan.tools.tool import Tool, tool
+from foreplan.types import value_text
 
 try:
     import sqlalchemy as sa
@@ -275,21 +276,53 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
             return ToolError(f"{message}. The database has: {describe_schema(engine)}")
         return ToolError(f"the database refused the query: {message}")
 
-    run.__doc__ = f"""Run one {"read-only " if read_only else ""}SQL query and return its rows.
+    schema = _schema_for_prompt(engine)
+    table = schema.split("(", 1)[0] if schema else "table_name"
+    run.__doc__ = f"""Run one {"read-only " if read_only else ""}SQL query on the {backend} database and return its rows.
+    {f"Tables: {schema}." if schema else "Its tables are listed by the query SHOW TABLES (MySQL) or in sqlite_master."}
 
     Args:
-        sql: one SELECT statement in the {backend} dialect, e.g. SELECT Title FROM omdb WHERE Director = 'X'.
+        sql: one SELECT statement in the {backend} dialect, e.g. SELECT * FROM {table} WHERE ... LIMIT 10.
 
     Returns:
         dict with columns, rows (a list of {{column: value}}), row_count and truncated.
     """
     run.engine = engine  # type: ignore[attr-defined]  # query_sql.fn.engine.dispose() closes the pool
-    return tool(run, name="query_sql", timeout=timeout_s + 5, side_effects=not read_only)
+    return tool(run, name="query_sql", timeout=timeout_s + 5, side_effects=not read_only, render_reference=sql_literal)
+
+
+def sql_literal(value: Any, inside_quotes: bool) -> str:
+    """An earlier result written into a query: ``Director = #E1.rows[0].Director`` becomes
+    ``Director = 'Christopher Nolan'``, and inside quotes (``'#E1.rows[0].Director'``)
+    only the quotes are doubled, so evidence such as ``O'Brien`` neither breaks the
+    statement nor adds to it."""
+    if inside_quotes:
+        return value_text(value).replace("'", "''")
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + value_text(value).replace("'", "''") + "'"
 
 
 def _unique(columns: list[str]) -> list[str]:
     # SELECT a.id, b.id gives two "id" columns; keep both as id and id_2
     return [f"{name}_{columns[:i].count(name) + 1}" if name in columns[:i] else name for i, name in enumerate(columns)]
+
+
+#: The planner reads the schema in the tool's description; longer schemas are cut there.
+PROMPT_SCHEMA_CHARS = 600
+
+
+def _schema_for_prompt(engine: sa.Engine) -> str | None:
+    """The tables and columns for the tool's description, or None when the database
+    cannot be reached now (the tool still works once it can; errors name the tables)."""
+    try:
+        return describe_schema(engine, PROMPT_SCHEMA_CHARS)
+    except sa.exc.SQLAlchemyError:
+        return None
 
 
 def describe_schema(engine: sa.Engine, limit: int = 2000) -> str:

@@ -81,6 +81,11 @@ class Tool:
     """Extra attempts after a :class:`RetryableToolError`."""
     side_effects: bool = False
     examples: tuple[str, ...] = field(default=())
+    render_reference: Callable[[Any, bool], str] | None = None
+    """How an earlier result referenced in this tool's input (``#E1.rows[0].Title``) is
+    written into it: ``render_reference(value, inside_quotes)``, where ``inside_quotes``
+    says the reference sits inside a single-quoted string. None: the value's plain text.
+    ``query_sql`` writes SQL literals, so evidence can neither break nor inject SQL."""
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -129,6 +134,7 @@ def tool(
     timeout: float = 30.0,
     retries: int = 0,
     side_effects: bool = False,
+    render_reference: Callable[[Any, bool], str] | None = None,
 ) -> Any:
     """Turn a type-hinted, documented function into a :class:`Tool`.
 
@@ -161,6 +167,7 @@ def tool(
             default = ... if param.default is param.empty else param.default
             fields[pname] = (hints[pname], pydantic.Field(default, description=arg_docs[pname]))
         model = pydantic.create_model(f"{tool_name}_arguments", **fields)
-        return Tool(tool_name, description, f, model, returns, timeout, retries, side_effects)
+        return Tool(tool_name, description, f, model, returns, timeout, retries, side_effects,
+                    render_reference=render_reference)
 
     return build(fn) if fn is not None else build
