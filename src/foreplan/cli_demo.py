@@ -23,6 +23,15 @@ import typer
 from rich.console import Console
 
 DEMO_TASK = "What movies did the director of 'Inception' direct? List one of them and search it on bilibili."
+#: The demo toolkit's worked example for the planner: another question over the same
+#: tools (films of the same year as 'Heat'), as a toolkit author would write one.
+DEMO_EXAMPLE = """Task: Which other films came out in the same year as 'Heat'? Name one and find videos about it on bilibili.
+Plan: Look up the year 'Heat' came out in the movies database.
+#E1 = query_sql[SELECT Title, Year FROM omdb WHERE Title = 'Heat']
+Plan: List the films from that year.
+#E2 = query_sql[SELECT Title FROM omdb WHERE Year = #E1.rows[0].Year AND Title != 'Heat' LIMIT 10]
+Plan: Search bilibili for videos about one of those films.
+#E3 = search_bilibili[#E2.rows[0].Title]"""
 REPLICA_NOTE = ("[yellow]Offline demo:[/] movies.db from bokeh-sampledata, a local film index, and a "
                 "[bold]local replica[/] of Bilibili's search on {url} (not the real service).")
 
@@ -43,7 +52,8 @@ def demo_toolkit_toml(index: Path, standin_url: str) -> str:
     return (
         "# foreplan demo toolkit: every service is local (run `foreplan tools standins` for the replica)\n"
         # no LLM tool: the planner must take its facts from the database and the index
-        'tools = ["query_sql", "search_wiki", "search_bilibili"]\n\n'
+        'tools = ["query_sql", "search_wiki", "search_bilibili"]\n'
+        f'planner_example = """\n{DEMO_EXAMPLE}"""\n\n'
         f'[query_sql]\nurl = "sqlite:///{movies_db_path()}"\nmax_rows = 20\n\n'
         f'[search_wiki]\nprovider = "offline"\nindex = "{index}"\n\n'
         f'[search_bilibili]\nbase_url = "{standin_url}"   # a local replica, not bilibili.com\n'

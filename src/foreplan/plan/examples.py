@@ -12,6 +12,21 @@ Plan: Get the current date and time in Tokyo, with the days left in the year.
 Plan: Turn the days left into hours.
 #E2 = calculator[#E1.days_left_in_year * 24]""",
     ),
+    *(
+        (
+            frozenset({search, "LLM"}),
+            f"""Task: In what year was the director of the film 'Jaws' born?
+Plan: Search for the film to find its director.
+#E1 = {search}[Jaws film]
+Plan: Name the director from what the search found.
+#E2 = LLM[Who directed the film Jaws? Reply with the name only. Context: #E1]
+Plan: Search for the director.
+#E3 = {search}[#E2]
+Plan: Find the director's year of birth in what the search found.
+#E4 = LLM[In what year was #E2 born? Reply with the year only. Context: #E3]""",
+        )
+        for search in ("search_wiki", "search_web")
+    ),
     (
         frozenset({"calculator", "LLM"}),
         """Task: Thomas, Toby, and Rebecca worked a total of 157 hours in one week. Thomas worked x hours. Toby worked 10 hours less than twice what Thomas worked, and Rebecca worked 8 hours less than Toby. How many hours did Rebecca work?

@@ -49,10 +49,28 @@ class Planner:
         text = render(
             "planner",
             tools=self.toolkit.describe(),
-            example=pick_example(set(self.toolkit.names)),
+            example=self._example(),
             task=instruction.strip(),
         )
         return [{"role": "user", "content": text}]
+
+    def _example(self) -> str | None:
+        """The toolkit's own worked example (checked), else a built-in one that uses only
+        its tools.
+
+        Raises:
+            ConfigError: the toolkit's example is not a task followed by a valid plan.
+        """
+        example = self.toolkit.planner_example
+        if example is None:
+            return pick_example(set(self.toolkit.names))
+        first, _, rest = example.strip().partition("\n")
+        if not first.startswith("Task:"):
+            raise ConfigError("the toolkit's planner_example must start with a 'Task: ...' line, then its plan")
+        plan, problems = self._check(rest)
+        if plan is None or problems:
+            raise ConfigError(f"the toolkit's planner_example is not a valid plan for its tools: {'; '.join(problems)}")
+        return example.strip()
 
     def _options(self) -> GenerationOptions:
         use_grammar = self.grammar and self.llm.supports_grammar

@@ -4,6 +4,10 @@
     tools = ["LLM", "calculator", "get_current_time", "search_wiki", "query_sql", "save_file"]
     workspace = "workspace"                 # save_file writes only here
     tools_files = ["my_tools.py"]           # @tool functions to add
+    planner_example = '''                   # optional: a worked example with these tools
+    Task: ...
+    Plan: ...
+    #E1 = query_sql[SELECT ...]'''
 
     [search_wiki]
     provider = "offline"                    # or "online" (MediaWiki API)
@@ -116,6 +120,8 @@ class ToolkitConfig(_Section):
     query_sql: QuerySqlConfig = Field(default_factory=QuerySqlConfig)
     save_file: SaveFileConfig = Field(default_factory=SaveFileConfig)
     mcp: list[MCPConfig] = Field(default_factory=list)
+    planner_example: str | None = Field(None, description='A worked example for the planner: "Task: ..." then '
+                                                          "its plan, using this toolkit's tools")
 
 
 def load_toolkit_config(path: str | Path) -> ToolkitConfig:
@@ -178,6 +184,7 @@ def build_toolkit(config: ToolkitConfig | None = None) -> Toolkit:
             known = ", ".join(sorted(set(builtin) | set(factories)))
             raise ConfigError(f"unknown tool {name!r} in the toolkit file; known tools: {known} "
                               "(your own tools go in tools_files)")
+    toolkit.planner_example = config.planner_example
     for server in config.mcp:
         _add_mcp_tools(toolkit, server)
     for path in config.tools_files:

@@ -26,8 +26,12 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 class Toolkit:
     """An ordered set of tools, by name."""
 
-    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+    def __init__(self, tools: Iterable[Tool] = (), planner_example: str | None = None) -> None:
         self._tools: dict[str, Tool] = {}
+        self.planner_example = planner_example
+        """A worked example for the planner prompt ("Task: ..." then its plan), shown
+        instead of a built-in one: small planners copy the example's form and habits, so
+        one written with these tools (on another task) helps them most."""
         for t in tools:
             self.add(t)
 
