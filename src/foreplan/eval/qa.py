@@ -147,7 +147,7 @@ def run_qa(
 
     Args:
         dataset: ``gsm8k``, ``hotpotqa`` or ``sotu``.
-        strategy: ``rewoo``, ``react`` or ``both`` (the same questions, ReWOO first).
+        strategy: ``rewoo``, ``react`` or ``both`` (each question by ReWOO, then by ReAct).
         llm: the backend every role uses (planner, solver, ReAct, the ``LLM`` tool).
         limit: how many questions, from the top of the file; all when None.
         data_dir: the shared data folder.
@@ -173,8 +173,8 @@ def run_qa(
     if results_path is not None:
         done = start_results(results_path, resume, key=lambda r: f"{r['strategy']}:{r['id']}")
     rows: list[Row] = []
-    for name in strategies:
-        for example in examples:
+    for example in examples:  # both strategies on one question, then the next: a stopped run stays paired
+        for name in strategies:
             earlier = done.get(f"{name}:{example.id}")
             row = Row(**earlier) if earlier is not None else _answer(name, example, llm, toolkit, max_iterations)
             if earlier is None and results_path is not None:
