@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--questions", type=int, default=8)
     parser.add_argument("--max-tokens", type=int, default=Solver(None).max_tokens)  # type: ignore[arg-type]
-    parser.add_argument("--configs", nargs="+", default=["10/1", "5/1", "4/2", "3/2"],
+    parser.add_argument("--configs", nargs="+", default=["3/3", "6/3", "3/2", "10/1"],
                         help="MAX_DRAFT/MIN_NGRAM pairs to try")
     args = parser.parse_args()
 
