@@ -32,13 +32,34 @@ def test_least_recently_used_states_go_when_the_folder_outgrows_its_bound(tmp_pa
     assert sorted(DiskStates(tmp_path, 10**6).prefixes()) == [(1, 1), (3, 3)]
 
 
-def test_damaged_and_foreign_files_are_misses(tmp_path):
+def test_damaged_and_foreign_files_are_misses_with_a_warning(tmp_path, caplog):
     store = DiskStates(tmp_path, 10**6)
     store.save((5, 6), b"state")
     for file in tmp_path.glob("*.kv"):
         file.write_bytes(b"garbage")
     (tmp_path / "other.kv").write_bytes(b"FPKV1")
     assert DiskStates(tmp_path, 10**6).prefixes() == []
+    assert caplog.text.count("prefix cache: ignoring unreadable state") == 2
+
+
+def test_a_state_cut_short_after_its_header_is_a_miss_with_a_warning(tmp_path, caplog):
+    store = DiskStates(tmp_path, 10**6)
+    store.save((5, 6), b"state")
+    file = next(tmp_path.glob("*.kv"))
+    file.write_bytes(file.read_bytes()[:-5])  # header and tokens intact, no state bytes
+    assert DiskStates(tmp_path, 10**6).load((5, 6)) is None
+    assert "is damaged" in caplog.text
+
+
+def test_a_failed_write_costs_the_cache_not_the_run(tmp_path, caplog, monkeypatch):
+    store = DiskStates(tmp_path, 10**6)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("pathlib.Path.replace", full_disk)
+    store.save((7, 8), b"state")  # no exception
+    assert "No space left on device" in caplog.text and list(tmp_path.iterdir()) == []
 
 
 def test_the_key_follows_the_model_file_adapter_and_context(tmp_path, monkeypatch):
@@ -46,7 +67,10 @@ def test_the_key_follows_the_model_file_adapter_and_context(tmp_path, monkeypatc
     model.write_bytes(b"GGUF1")
     adapter.write_bytes(b"GGUF2")
     keys = {model_key(model, 4096), model_key(model, 2048), model_key(model, 4096, adapter)}
-    assert len(keys) == 3
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "0.0.1-other")
+    keys.add(model_key(model, 4096))  # another llama-cpp-python: another state layout
+    assert len(keys) == 4
+    monkeypatch.undo()
     monkeypatch.delenv("FOREPLAN_PREFIX_CACHE_DIR", raising=False)
     assert disk_states_for(model, 4096) is None  # opt-in
     monkeypatch.setenv("FOREPLAN_PREFIX_CACHE_DIR", str(tmp_path / "cache"))

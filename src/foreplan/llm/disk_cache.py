@@ -3,18 +3,21 @@
 Opt-in with ``FOREPLAN_PREFIX_CACHE_DIR=/path`` (bounded by ``FOREPLAN_PREFIX_CACHE_MB``,
 default 2048). The RAM cache (``prefix_cache.py``) writes every state it saves here as
 well and, on a miss, looks here before evaluating. States are kept per model identity —
-the GGUF file (path, size, modification time), its LoRA adapter and the context size, a
-state from any other combination would not load — and named by a hash of their tokens::
+the GGUF file (path, size, modification time), its LoRA adapter, the context size and the
+llama-cpp-python version; a state from any other combination would not load — and named
+by a hash of their tokens::
 
     $FOREPLAN_PREFIX_CACHE_DIR/<model key>/<token hash>.kv   "FPKV1" | n | n × int32 tokens | state bytes
 
 Files are written aside and renamed (a crash leaves no half state); the least recently
-used are deleted when the folder outgrows its bound; an unreadable file is a miss.
+used are deleted when the folder outgrows its bound; an unreadable file is a miss and a
+failed write (a full disk) costs the cache, never the run — both are logged as warnings.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import struct
 import threading
@@ -22,13 +25,22 @@ from pathlib import Path
 
 import numpy as np
 
+logger = logging.getLogger(__name__)
+
 MAGIC = b"FPKV1"
 _HEADER = struct.Struct("<5sI")
 
 
 def model_key(path: Path, n_ctx: int, lora: Path | None = None) -> str:
-    """What a saved state depends on: the model file, its adapter and the context size."""
-    parts = [str(path.resolve()), str(n_ctx)]
+    """What a saved state depends on: the model file, its adapter, the context size and
+    the llama.cpp build (its state layout changes between versions)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        build = version("llama_cpp_python")
+    except PackageNotFoundError:
+        build = "unknown"
+    parts = [str(path.resolve()), str(n_ctx), build]
     for f in (path, lora):
         if f is not None:
             stat = f.stat()
@@ -64,9 +76,10 @@ class DiskStates:
             with file.open("rb") as f:
                 magic, n = _HEADER.unpack(f.read(_HEADER.size))
                 if magic != MAGIC:
-                    return None
+                    raise ValueError("not a foreplan KV state")
                 return tuple(int(t) for t in np.frombuffer(f.read(4 * n), dtype=np.int32))
-        except (OSError, struct.error, ValueError):
+        except (OSError, struct.error, ValueError) as exc:
+            logger.warning("prefix cache: ignoring unreadable state %s (%s)", file, exc)
             return None
 
     def prefixes(self) -> list[tuple[int, ...]]:
@@ -82,10 +95,14 @@ class DiskStates:
         try:
             raw = file.read_bytes()
             os.utime(file)  # recently used: evicted last
-        except OSError:
+        except OSError as exc:
+            logger.warning("prefix cache: cannot read %s (%s); evaluating the prompt instead", file, exc)
             return None
         start = _HEADER.size + 4 * len(tokens)
-        return raw[start:] if raw[:5] == MAGIC and len(raw) > start else None
+        if raw[:5] != MAGIC or len(raw) <= start:
+            logger.warning("prefix cache: %s is damaged; evaluating the prompt instead", file)
+            return None
+        return raw[start:]
 
     def save(self, tokens: tuple[int, ...], data: bytes) -> None:
         with self._lock:
@@ -101,8 +118,9 @@ class DiskStates:
                     f.write(np.asarray(tokens, dtype=np.int32).tobytes())
                     f.write(data)
                 tmp.replace(final)
-            except OSError:
+            except OSError as exc:
                 tmp.unlink(missing_ok=True)
+                logger.warning("prefix cache: cannot write %s (%s); the run goes on without it", final, exc)
                 return  # a full disk costs the cache, never the run
             index[tokens] = final
             self._evict(index)

@@ -128,6 +128,15 @@ def _threads() -> tuple[int, int]:
     return cores, cores
 
 
+def _warm_up(llama: Any) -> None:
+    """Run one token through every layer at load, as llama-server does at start: the
+    weights are memory-mapped, so the first computation would also page them in (about
+    a second for the 1.5B here) and start the thread pool; no request should pay that."""
+    bos = llama.token_bos()
+    llama.eval([bos if bos >= 0 else 0])
+    llama.reset()
+
+
 def _load(path: Path, n_ctx: int, lora: Path | None = None) -> LoadedModel:
     key = (str(path.resolve()), n_ctx, str(lora) if lora else "")
     with _load_lock:
@@ -141,6 +150,7 @@ def _load(path: Path, n_ctx: int, lora: Path | None = None) -> LoadedModel:
                     lora_path=str(lora) if lora else None, verbose=False,
                 ))
                 loaded.cache.disk = disk_states_for(path, n_ctx, lora)
+                _warm_up(loaded.llama)
                 _loaded[key] = loaded
             except (ValueError, RuntimeError, OSError) as exc:
                 if lora:
