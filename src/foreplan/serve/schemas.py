@@ -105,35 +105,31 @@ class StreamOptions(_Request):
     include_usage: bool = Field(default=False, description="Send a last chunk with `usage` (and no choices).")
 
 
-class ChatCompletionRequest(_Request):
+class _Generation(_Request):
+    """What chat and text completions share: the model and how to sample."""
+
     model: str = model_field
-    messages: list[ChatMessage] = Field(min_length=1)
     max_tokens: int | None = max_tokens_field
-    max_completion_tokens: int | None = max_tokens_field
     temperature: float = temperature_field
     top_p: float = top_p_field
     top_k: int | None = top_k_field
     stop: str | list[str] | None = stop_field
     seed: int | None = seed_field
-    n: int = Field(default=1, ge=1, le=1, description="Only one choice is generated.")
     stream: bool = stream_field
     stream_options: StreamOptions | None = None
+
+
+class ChatCompletionRequest(_Generation):
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_completion_tokens: int | None = max_tokens_field
+    n: int = Field(default=1, ge=1, le=1, description="Only one choice is generated.")
     response_format: ResponseFormat | None = None
     tools: list[ToolDefinition] | None = None
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
 
 
-class CompletionRequest(_Request):
-    model: str = model_field
+class CompletionRequest(_Generation):
     prompt: str | list[str] = Field(description="The prompt; a list must hold exactly one string.")
-    max_tokens: int | None = max_tokens_field
-    temperature: float = temperature_field
-    top_p: float = top_p_field
-    top_k: int | None = top_k_field
-    stop: str | list[str] | None = stop_field
-    seed: int | None = seed_field
-    stream: bool = stream_field
-    stream_options: StreamOptions | None = None
 
 
 class Usage(BaseModel):
