@@ -31,12 +31,12 @@ try:
 except ImportError:  # running from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from _results import record  # bench/_results.py: collected by bench/run_all.py
+
 from foreplan.execute.dag import Worker
 from foreplan.tools.tool import tool
 from foreplan.tools.toolkit import Toolkit
 from foreplan.types import Plan, Step
-
-from _results import record  # bench/_results.py: collected by bench/run_all.py
 
 RUNS = 3
 TARGET = 1.05

@@ -18,16 +18,15 @@ import argparse
 import resource
 import time
 
+from _results import record  # bench/_results.py: collected by bench/run_all.py
+
 from foreplan.agent import Agent
-from foreplan.llm.base import GenerationOptions
+from foreplan.llm.base import Constraint, GenerationOptions
 from foreplan.llm.llamacpp import LlamaCppLLM
 from foreplan.llm.registry import DEFAULT_CALLER, get_model, pull
 from foreplan.plan.grammar import plan_grammar
 from foreplan.plan.planner import Planner
 from foreplan.tools import default_toolkit
-from foreplan.llm.base import Constraint
-
-from _results import record  # bench/_results.py: collected by bench/run_all.py
 
 TASKS = [
     "How many days are left until the end of this year, and what is that number squared?",

@@ -15,6 +15,8 @@ import argparse
 import statistics
 import time
 
+from _results import record  # bench/_results.py: collected by bench/run_all.py
+
 from foreplan.llm.base import Constraint, GenerationOptions
 from foreplan.llm.llamacpp import LlamaCppLLM
 from foreplan.llm.resolve import resolve_model
@@ -22,8 +24,6 @@ from foreplan.plan.grammar import plan_grammar
 from foreplan.plan.parse import parse_plan
 from foreplan.plan.planner import Planner
 from foreplan.tools import default_toolkit
-
-from _results import record  # bench/_results.py: collected by bench/run_all.py
 
 TASK = "How many days are left until the end of this year, and what is that number squared?"
 TARGET = 0.9

@@ -22,6 +22,8 @@ import time
 from functools import partial
 from pathlib import Path
 
+from _results import record  # bench/_results.py: collected by bench/run_all.py
+
 from foreplan.eval.datasets import load_examples
 from foreplan.eval.qa import build_toolkit
 from foreplan.llm import decode, lookup
@@ -30,8 +32,6 @@ from foreplan.llm.llamacpp import LlamaCppLLM
 from foreplan.llm.registry import get_model, pull
 from foreplan.solve import Solver
 from foreplan.types import Evidence, Plan, Status, Step
-
-from _results import record  # bench/_results.py: collected by bench/run_all.py
 
 DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 

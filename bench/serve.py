@@ -32,7 +32,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-
 from _results import record  # bench/_results.py: collected by bench/run_all.py
 
 os.environ.setdefault("FOREPLAN_THREADS", "1")

@@ -8,15 +8,13 @@ Outputs are kept to a few tokens (max_tokens ≤ 16): the test proves the wiring
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
+from servers import answers_http, free_port, stop, wait_until
 
 from foreplan.llm.base import Constraint, GenerationOptions
 from foreplan.llm.openai_http import OpenAIHttpLLM
@@ -27,19 +25,13 @@ _KEY = "test-key"
 _SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:PORT/v1``) of a running ``foreplan serve``."""
     from foreplan.llm.registry import get_model, pull
 
     pull(get_model("qwen2.5-coder-0.5b"))  # assemble outside the server's startup
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -47,29 +39,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
              "--model", "planner=qwen2.5-coder-0.5b", "--api-key", _KEY, "--max-tokens-limit", "16"],
             stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_until_ready(proc, f"http://127.0.0.1:{port}", log)
+        wait_until(answers_http(f"http://127.0.0.1:{port}/health"), proc, "foreplan serve", log, _START_TIMEOUT_S)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_until_ready(proc: subprocess.Popen[bytes], root: str, log: Path) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"foreplan serve exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
-        try:
-            if httpx.get(f"{root}/health", timeout=2.0).is_success:
-                return
-        except httpx.TransportError:
-            pass  # not listening yet
-        time.sleep(0.25)
-    pytest.fail(f"foreplan serve did not answer within {_START_TIMEOUT_S:g} s:\n{log.read_text(errors='replace')[-4000:]}")
+        stop(proc, timeout=20)
 
 
 def test_foreplans_own_backend_chats_and_follows_a_schema(server):

@@ -18,12 +18,12 @@ import shutil
 import socket
 import sqlite3
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from servers import free_port, stop, wait_until
 
 PASSWORD = "reader-pw"
 _ROWS = 2000  # plus every Christopher Nolan film, so the showcase query has its answer
@@ -58,12 +58,6 @@ def _server_binary() -> str:
     return "/usr/sbin/mariadbd"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _load_movies(conn, movies_db: Path) -> None:  # noqa: ANN001
     source = sqlite3.connect(f"file:{movies_db}?mode=ro", uri=True)
     rows = source.execute(
@@ -90,19 +84,17 @@ def _load_movies(conn, movies_db: Path) -> None:  # noqa: ANN001
         )
 
 
-def _wait_for(sock: Path, proc: subprocess.Popen, error_log: Path) -> None:
-    # a plain socket, closed each time: a failed pymysql.connect leaks its socket (ResourceWarning)
-    deadline = time.monotonic() + 60
-    while True:
+def _socket_answers(sock: Path):
+    def ready() -> bool:
+        # a plain socket, closed each time: a failed pymysql.connect leaks its socket (ResourceWarning)
         with socket.socket(socket.AF_UNIX) as probe:
             try:
                 probe.connect(str(sock))
-                return
+                return True
             except OSError:
-                pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"MariaDB did not start: {error_log.read_text()[-2000:]}")
-        time.sleep(0.2)
+                return False
+
+    return ready
 
 
 @pytest.fixture(scope="session")
@@ -113,7 +105,7 @@ def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB
 
     server = _server_binary()
     root = tmp_path_factory.mktemp("mariadb")
-    datadir, sock, port = root / "data", root / "mysqld.sock", _free_port()
+    datadir, sock, port = root / "data", root / "mysqld.sock", free_port()
     install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
     subprocess.run(
         [install, "--no-defaults", f"--datadir={datadir}", "--user=root", "--auth-root-authentication-method=normal",
@@ -128,7 +120,7 @@ def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        _wait_for(sock, proc, root / "error.log")
+        wait_until(_socket_answers(sock), proc, "MariaDB", root / "error.log", 60)
         conn = pymysql.connect(unix_socket=str(sock), user="root", autocommit=True)
         with conn, conn.cursor() as cur:
             cur.execute("CREATE DATABASE movies CHARACTER SET utf8mb4")
@@ -142,10 +134,5 @@ def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB
             _load_movies(conn, movies_db_path())
         yield MariaDB(f"mysql+pymysql://reader:{PASSWORD}@127.0.0.1:{port}/movies", sock)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()

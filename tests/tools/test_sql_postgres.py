@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from servers import free_port, stop, wait_until
 from test_sql import LAYER2, NOLAN, WRITES
 
 from foreplan.errors import ToolError
@@ -52,12 +52,6 @@ def _as_user() -> list[str]:
         if shutil.which("runuser"):
             return ["runuser", "-u", user, "--"]
     pytest.skip("running as root and no unprivileged user (postgres, nobody) with runuser to start PostgreSQL")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _load_movies(url: str) -> None:
@@ -96,7 +90,7 @@ def postgres() -> Iterator[str]:
         uid = pwd.getpwnam(prefix[2])
         os.chown(root, uid.pw_uid, uid.pw_gid)
         os.chown(root / "pw", uid.pw_uid, uid.pw_gid)
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     subprocess.run([*prefix, initdb, "-D", str(data), "-U", "postgres", f"--pwfile={root / 'pw'}",
                     "--auth=scram-sha-256", "-E", "UTF8", "--no-sync"],
                    check=True, capture_output=True, timeout=120)  # fmt: skip
@@ -108,12 +102,11 @@ def postgres() -> Iterator[str]:
             stdout=subprocess.DEVNULL, stderr=log_file,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while subprocess.run([_binary("pg_isready") or "pg_isready", "-h", "127.0.0.1", "-p", str(port)],
-                             capture_output=True).returncode != 0:  # fmt: skip
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"PostgreSQL did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
+        def ready() -> bool:
+            probe = [_binary("pg_isready") or "pg_isready", "-h", "127.0.0.1", "-p", str(port)]
+            return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+        wait_until(ready, proc, "PostgreSQL", log, 60)
         base = f"postgresql+pg8000://postgres:{SUPERUSER_PW}@127.0.0.1:{port}"
         engine = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
@@ -122,12 +115,7 @@ def postgres() -> Iterator[str]:
         _load_movies(f"{base}/movies")
         yield f"postgresql+pg8000://reader:{READER_PW}@127.0.0.1:{port}/movies"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -218,6 +206,6 @@ def test_postgres_reader_could_write_without_read_only(postgres: str) -> None:
 
 
 def test_postgres_connection_refused_is_a_tool_error() -> None:
-    query = make_query_sql(f"postgresql+pg8000://u:secret@127.0.0.1:{_free_port()}/x", timeout_s=2)
+    query = make_query_sql(f"postgresql+pg8000://u:secret@127.0.0.1:{free_port()}/x", timeout_s=2)
     with pytest.raises(ToolError, match=r"could not connect to postgresql\+pg8000://u:\*\*\*@127.0.0.1"):
         query(sql="SELECT 1")

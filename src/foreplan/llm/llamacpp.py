@@ -32,8 +32,8 @@ from foreplan.llm.decode import (
     prompt_tokens,
     sample_decode,
 )
-from foreplan.llm.gbnf import check_grammar
 from foreplan.llm.disk_cache import disk_states_for
+from foreplan.llm.gbnf import check_grammar
 from foreplan.llm.prefix_cache import PrefixCache
 from foreplan.types import Completion, Usage
 
@@ -133,7 +133,7 @@ def _warm_up(llama: Any) -> None:
     weights are memory-mapped, so the first computation would also page them in (about
     a second for the 1.5B here) and start the thread pool; no request should pay that."""
     bos = llama.token_bos()
-    llama.eval([bos if bos >= 0 else 0])
+    llama.eval([max(bos, 0)])
     llama.reset()
 
 
