@@ -118,10 +118,21 @@ def test_the_worked_example_matches_the_planners():
     from foreplan.eval.react import pick_example
 
     assert "Action: calculator[(2 * 37 - 10) - 8]" in pick_example({"calculator", "LLM"})
-    assert "Action: LLM[Name one yellow fruit." in pick_example({"search_wiki", "LLM"})
+    assert "Action: search_wiki[Jaws film]" in pick_example({"search_wiki", "LLM"})
+    assert "Action: LLM[Name one yellow fruit." in pick_example({"save_file", "LLM"})
     assert pick_example({"search_wiki"}) is None
 
 
 def test_the_answer_stops_at_the_next_label(toolkit):
     llm = ScriptedLLM(["Final Answer: 18 dollars\nQuestion: What is 2 + 2?\nThought: ..."])
     assert run_react(llm, toolkit, "Q?").answer == "18 dollars"
+
+
+def test_every_planner_example_has_its_react_twin():
+    """Both strategies see the same worked task with the same tools (a fair comparison)."""
+    from foreplan.eval import react
+    from foreplan.plan import examples
+
+    planner = [(tools, text.splitlines()[0].removeprefix("Task: ")) for tools, text in examples.EXAMPLES]
+    twins = [(tools, text.splitlines()[0].removeprefix("Question: ")) for tools, text in react.EXAMPLES]
+    assert planner == twins

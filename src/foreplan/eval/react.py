@@ -75,6 +75,26 @@ Action: calculator[35 * 24]
 Observation: 840
 Thought: I now know the final answer
 Final Answer: It is 2026-11-26 in Tokyo; about 840 hours are left in the year."""),
+    *((frozenset({search, "LLM"}),
+       f"""Question: In what year was the director of the film 'Jaws' born?
+Thought: Search for the film to find its director.
+Action: {search}[Jaws film]
+Observation: [{{"title": "Jaws (film)", "text": "Jaws is a 1975 American thriller film directed by Steven \
+Spielberg.", "score": 11.2}}]
+Thought: Name the director from what the search found.
+Action: LLM[Who directed the film Jaws? Reply with the name only. Context: Jaws is a 1975 American thriller \
+film directed by Steven Spielberg.]
+Observation: Steven Spielberg
+Thought: Search for the director.
+Action: {search}[Steven Spielberg]
+Observation: [{{"title": "Steven Spielberg", "text": "Steven Allan Spielberg (born December 18, 1946) is an \
+American filmmaker.", "score": 12.5}}]
+Thought: Find the director's year of birth in what the search found.
+Action: LLM[In what year was Steven Spielberg born? Reply with the year only. Context: Steven Allan Spielberg \
+(born December 18, 1946) is an American filmmaker.]
+Observation: 1946
+Thought: I now know the final answer
+Final Answer: 1946""") for search in ("search_wiki", "search_web")),
     (frozenset({"calculator", "LLM"}),
      """Question: Thomas, Toby, and Rebecca worked a total of 157 hours in one week. Thomas worked x hours. \
 Toby worked 10 hours less than twice what Thomas worked, and Rebecca worked 8 hours less than Toby. \
