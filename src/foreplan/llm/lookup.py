@@ -2,20 +2,22 @@
 
 The solver's answer repeats the evidence ("Christopher Nolan directed *Tenet* (2020)"),
 so the tokens that follow the last few generated ones are often already in the prompt.
-Each step takes the latest n-gram (3, then 2, then 1 tokens), finds its most recent
-earlier occurrence, and proposes the tokens after it as a draft. One llama.cpp batch
-then evaluates the chosen token plus the draft with logits at every position; the draft
-is kept up to its first token the model would not have chosen greedily, and the logits
-at that point give the next token for free::
+Each step takes the last MAX_NGRAM generated tokens (shorter n-grams down to MIN_NGRAM
+when those do not occur), finds their most recent earlier occurrence, and proposes the
+MAX_DRAFT tokens after it as a draft. One llama.cpp batch then evaluates the chosen token
+plus the draft with logits at every position; the draft is kept up to its first token the
+model would not have chosen greedily, and the logits at that point give the next token
+for free::
 
-    prompt …  Nolan directed Tenet ( 2020 ) …      generated: … Nolan directed
-                             └────── draft ──────┘
-    batch:   [directed] [Tenet] [(] [2020] [)]  → argmax agrees on 3 → 4 tokens, 1 pass
+    prompt …  Christopher Nolan directed Tenet ( 2020 ) …   generated: … Christopher Nolan + directed
+                                         └── draft ──┘                               (chosen)
+    batch:   [directed] [Tenet] [(] [2020]  → argmax agrees on all 3 → 4 tokens, 1 pass
 
 A batch of a few tokens costs less than that many single-token passes (the weights are
 read once), so accepted draft tokens are cheap; on a 2-core CPU, where a pass is partly
-compute-bound, short drafts after long matches are what pays (see MIN_NGRAM). It is greedy only: the same tokens as one-at-a-time greedy decoding, up to the
-last bits of llama.cpp's arithmetic, which depend on batch shape (tests compare texts).
+compute-bound, short drafts after long matches are what pays (see MIN_NGRAM). It is
+greedy only: the same tokens as one-at-a-time greedy decoding, up to the last bits of
+llama.cpp's arithmetic, which depend on batch shape (tests compare texts).
 This is llama-cpp-python's ``LlamaPromptLookupDecoding`` idea, done in foreplan's own
 loop, where that class cannot go (it only plugs into ``create_completion``).
 """
@@ -26,6 +28,8 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 import numpy as np
+
+from foreplan.llm.prefix_cache import last_logits
 
 #: The longest n-gram looked up; shorter ones, down to MIN_NGRAM, are tried when it is not found.
 MAX_NGRAM = 3
@@ -61,8 +65,7 @@ def lookup_tokens(llama: Any, prompt: list[int], max_ngram: int = MAX_NGRAM, max
     drafts from prompt lookup verified in batches. Whenever the consumer stops, the
     context's bookkeeping (``input_ids``, ``n_tokens``) matches its KV cache: every
     yielded token but the last, plus accepted draft tokens not yet yielded."""
-    n_vocab = llama.n_vocab()
-    logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(n_vocab,)).copy()
+    logits = last_logits(llama).copy()
     history = list(prompt)
     while True:
         token = int(np.argmax(logits))

@@ -81,7 +81,7 @@ class PrefixCache:
             self._states.move_to_end(state.tokens)
         if not self._load(llama, state):
             return False
-        live = _last_logits(llama)
+        live = last_logits(llama)
         if live is None:
             llama.reset()
             return False
@@ -165,7 +165,7 @@ class PrefixCache:
         size = llama_cpp.llama_state_get_size(llama._ctx.ctx)
         buffer = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_get_data(llama._ctx.ctx, buffer, size)
-        logits = _last_logits(llama)
+        logits = last_logits(llama)
         state = _State(key, bytes(memoryview(buffer)[:written]), None if logits is None else logits.copy())
         with self._lock:
             self._states[key] = state
@@ -174,7 +174,7 @@ class PrefixCache:
             self.disk.save(key, state.data)
 
 
-def _last_logits(llama: Any) -> np.ndarray | None:
+def last_logits(llama: Any) -> np.ndarray | None:
     """llama.cpp's logits buffer for the last evaluated position (a view, writable), or
     None when the context holds no output."""
     pointer = llama._ctx.get_logits_ith(-1)
