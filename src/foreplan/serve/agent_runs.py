@@ -17,7 +17,6 @@ disconnects. Runs are kept in memory, bounded: the oldest finished run goes firs
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 import time
@@ -36,6 +35,7 @@ from foreplan.events import Event
 from foreplan.serve.errors import NotFoundError, describe
 from foreplan.serve.models import GatedLLM, ModelPool, ServedModel, get_pool
 from foreplan.serve.schemas import AgentRunRequest
+from foreplan.serve.streaming import sse, sse_responses
 from foreplan.tools import Toolkit
 
 
@@ -134,15 +134,10 @@ def _execute(agent: Agent, record: RunRecord, on_item: Any = None) -> RunResult:
     return result
 
 
-def _sse(data: dict[str, Any] | str) -> str:
-    return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
-
-
 router = APIRouter()
 
 
-@router.post("/agent/runs", responses={200: {"content": {"text/event-stream": {"schema": {
-    "description": "each event's data: one agent event object, then [DONE]"}}}}})
+@router.post("/agent/runs", responses=sse_responses("one agent event object"))
 async def create_run(body: AgentRunRequest, pool: ModelPool = Depends(get_pool),
                      runs: RunStore = Depends(get_runs), toolkits: dict[str, Toolkit] = Depends(get_toolkits)) -> Any:
     agent, planner = _agent(pool, toolkits, body)
@@ -172,14 +167,14 @@ async def create_run(body: AgentRunRequest, pool: ModelPool = Depends(get_pool),
         while True:
             item = await run_in_threadpool(items.get)
             if isinstance(item, Event):
-                yield _sse(item.to_dict() | {"id": record.id})
+                yield sse(item.to_dict() | {"id": record.id})
             elif isinstance(item, RunResult):
-                yield _sse({"event": "result", "id": record.id, "status": record.status} | item.to_dict())
+                yield sse({"event": "result", "id": record.id, "status": record.status} | item.to_dict())
                 break
             else:
-                yield _sse(describe(item)[1] | {"id": record.id})
+                yield sse(describe(item)[1] | {"id": record.id})
                 break
-        yield _sse("[DONE]")
+        yield sse("[DONE]")
 
     return StreamingResponse(events(), media_type="text/event-stream")
 

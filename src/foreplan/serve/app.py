@@ -52,7 +52,13 @@ from foreplan.serve.schemas import (
     TextCompletion,
 )
 from foreplan.serve.settings import ServeSettings, get_settings
-from foreplan.serve.streaming import ChatChunks, TextChunks, stream_generation, usage_of
+from foreplan.serve.streaming import (
+    ChatChunks,
+    TextChunks,
+    sse_responses,
+    stream_generation,
+    usage_of,
+)
 from foreplan.serve.tool_calls import (
     assistant_reply,
     call_schema,
@@ -115,11 +121,7 @@ def format_constraint(fmt: ResponseFormat | None) -> Constraint:
 
 
 router = APIRouter()
-#: ``stream: true`` answers as server-sent events; documented so clients and schema
-#: checkers know the second content type.
-SSE_RESPONSE: dict[int | str, dict] = {
-    200: {"content": {"text/event-stream": {"schema": {"description": "each event's data: a chunk object (the same shape as the JSON body's parts), then [DONE]"}}}},
-}
+SSE_RESPONSE = sse_responses("a chunk object (the same shape as the JSON body's parts)")
 
 v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_api_key)], responses=_ERRORS)
 

@@ -11,6 +11,7 @@ Known fields are validated strictly, as the schema says: ``"stream": 0`` or
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -39,8 +40,15 @@ class _Request(BaseModel):
         # strict pydantic would refuse it.
         if not isinstance(data, dict):
             return data
-        ints = {name for name, f in cls.model_fields.items() if f.annotation is int or int in get_args(f.annotation)}
+        ints = _integer_fields(cls)
         return {k: int(v) if k in ints and isinstance(v, float) and v.is_integer() else v for k, v in data.items()}
+
+
+@functools.cache
+def _integer_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``model`` typed ``int`` (or ``int | None``), found once per model."""
+    return frozenset(name for name, f in model.model_fields.items()
+                     if f.annotation is int or int in get_args(f.annotation))
 
 
 class ContentPart(_Request):

@@ -62,6 +62,13 @@ def sse(data: Mapping[str, Any] | str) -> str:
     return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+def sse_responses(events: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route whose ``stream: true`` answers as server-sent
+    events, so clients and schema checkers know the second content type."""
+    return {200: {"content": {"text/event-stream": {"schema": {"description": f"each event's data: {events}, "
+                                                                              "then [DONE]"}}}}}
+
+
 class ChatChunks:
     """``chat.completion.chunk`` objects for one streamed chat completion.
 
