@@ -33,7 +33,7 @@ from foreplan.errors import ForeplanError
 from foreplan.eval.bfcl_checker import REASONS, load_ast_checker, score
 from foreplan.eval.bfcl_data import BfclQuestion
 from foreplan.eval.bfcl_schema import to_tools
-from foreplan.eval.results import append_result, start_results
+from foreplan.eval.results import run_resumable
 from foreplan.llm.base import LLM, GenerationOptions
 
 #: Enough for four parallel calls with long string arguments.
@@ -80,22 +80,16 @@ def run_bfcl_eval(questions: list[BfclQuestion], llm: LLM, results_path: Path, *
         BfclNotInstalledError: the ``bfcl-eval`` package (its checker) is missing.
     """
     check = load_ast_checker()
-    results_path = Path(results_path)
-    done = start_results(results_path, resume)
-    for question in questions:
-        if question.id in done:
-            continue
+
+    def row_for(question: BfclQuestion) -> dict[str, Any]:
         try:
-            row = answer(question, llm, check, max_tokens, strict)
+            return answer(question, llm, check, max_tokens, strict)
         except ForeplanError as exc:  # recorded for this question; the run goes on
-            row = {"id": question.id, "category": question.category, "correct": False,
-                   "reason": "backend error", "detail": f"{type(exc).__name__}: {exc}", "error_type": "",
-                   "form": "", "text": "", "tokens": 0, "seconds": 0.0, "error": str(exc)}
-        append_result(results_path, row)
-        done[question.id] = row
-        if on_result is not None:
-            on_result(row)
-    return [done[q.id] for q in questions if q.id in done]
+            return {"id": question.id, "category": question.category, "correct": False,
+                    "reason": "backend error", "detail": f"{type(exc).__name__}: {exc}", "error_type": "",
+                    "form": "", "text": "", "tokens": 0, "seconds": 0.0, "error": str(exc)}
+
+    return run_resumable(questions, lambda q: q.id, row_for, Path(results_path), resume, on_result)
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

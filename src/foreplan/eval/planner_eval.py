@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from foreplan.errors import ConfigError, ForeplanError, PlanInvalidError, PlanParseError
-from foreplan.eval.results import append_result, read_json_lines, start_results
+from foreplan.eval.results import read_json_lines, run_resumable
 from foreplan.execute.dag import Worker
 from foreplan.llm.base import LLM, GenerationOptions, Message
 from foreplan.llm.meter import MeteredLLM
@@ -190,21 +190,14 @@ def run_planner_eval(tasks: list[PlannerTask], llm: LLM, toolbox: Toolbox, resul
     Returns:
         One row per task, in task order (earlier rows included when resuming).
     """
-    results_path = Path(results_path)
-    done = start_results(results_path, resume)
-    for task in tasks:
-        if task.id in done:
-            continue
+    def row_for(task: PlannerTask) -> dict[str, Any]:
         try:
-            row = asdict(evaluate_task(task, llm, toolbox, grammar=grammar, max_steps=max_steps, execute=execute))
+            return asdict(evaluate_task(task, llm, toolbox, grammar=grammar, max_steps=max_steps, execute=execute))
         except ForeplanError as exc:  # a backend failure is recorded for this task; the run goes on
             row = asdict(TaskResult(task.id, task.task, task.reference_tools, problems=[f"{type(exc).__name__}: {exc}"]))
-            row["error"] = str(exc)
-        append_result(results_path, row)
-        done[task.id] = row
-        if on_result is not None:
-            on_result(row)
-    return [done[t.id] for t in tasks if t.id in done]
+            return row | {"error": str(exc)}
+
+    return run_resumable(tasks, lambda t: t.id, row_for, Path(results_path), resume, on_result)
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, float]:

@@ -5,13 +5,14 @@ interrupted run resumes where it stopped."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from foreplan.errors import ConfigError
 
 Key = Callable[[dict[str, Any]], str]
+Item = TypeVar("Item")
 
 
 def _by_id(row: dict[str, Any]) -> str:
@@ -66,3 +67,20 @@ def append_result(path: Path, row: dict[str, Any]) -> None:
     """Add one finished row at once (a crash loses at most the row being written)."""
     with Path(path).open("a", encoding="utf-8") as f:
         f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def run_resumable(items: Sequence[Item], item_id: Callable[[Item], str], answer: Callable[[Item], dict[str, Any]],
+                  path: Path, resume: bool, on_result: Callable[[dict[str, Any]], None] | None = None,
+                  ) -> list[dict[str, Any]]:
+    """``answer`` every item whose id ``path`` does not hold yet (all of them unless
+    resuming), appending each row at once; every item's row, in item order."""
+    done = start_results(path, resume)
+    for item in items:
+        if item_id(item) in done:
+            continue
+        row = answer(item)
+        append_result(path, row)
+        done[item_id(item)] = row
+        if on_result is not None:
+            on_result(row)
+    return [done[item_id(i)] for i in items if item_id(i) in done]
