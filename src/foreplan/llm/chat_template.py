@@ -4,10 +4,17 @@ The GGUF file carries the Jinja template its model was trained with
 (``tokenizer.chat_template``). Rendering it ourselves, instead of going through a chat
 handler, keeps the user's text intact (llama-cpp-python's ``chatml-function-calling``
 HTML-escapes it) and lets training, serving and inference share one exact string.
+
+The string is the one the model was trained on only if the template runs as
+transformers runs it: Jinja's own ``tojson`` sorts keys and HTML-escapes ``<>&'``, so a
+tool listed as ``{"type": "function", "function": {"name": …}}`` would reach the model as
+``{"function": {"description": …}, "type": "function"}`` with ``\\u003c`` for ``<``.
+``tojson`` here is transformers' (keys in order, nothing escaped, ``indent`` honoured).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jinja2.exceptions import TemplateError
@@ -18,6 +25,12 @@ from foreplan.errors import LLMError
 
 def _raise_exception(message: str) -> None:
     raise TemplateError(message)
+
+
+def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None,
+            separators: tuple[str, str] | None = None, sort_keys: bool = False) -> str:
+    """``tojson`` as transformers' chat templates have it (and so as models were trained)."""
+    return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
 
 
 class ChatTemplate:
@@ -32,8 +45,10 @@ class ChatTemplate:
         if source:
             # Lenient undefined values, as transformers renders them: templates test optional
             # fields (``message.tool_calls``) that plain messages do not carry.
-            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                                extensions=["jinja2.ext.loopcontrols"])
             env.globals["raise_exception"] = _raise_exception
+            env.filters["tojson"] = _tojson
             try:
                 self._template = env.from_string(source)
             except TemplateError as exc:
