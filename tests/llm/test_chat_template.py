@@ -34,3 +34,21 @@ def test_same_string_as_transformers():
     (theirs,), _ = chat_template_utils.render_jinja_template(
         [CONVERSATION], tools=[TOOL], chat_template=source, add_generation_prompt=True)
     assert ours == theirs
+
+
+def test_a_final_assistant_message_is_continued():
+    template = ChatTemplate(template_source("qwen"))
+    messages = [{"role": "user", "content": "Count to three."}, {"role": "assistant", "content": "One, two,"}]
+    assert template.render(messages) == ("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a "
+                                         "helpful assistant.<|im_end|>\n<|im_start|>user\nCount to three.<|im_end|>\n"
+                                         "<|im_start|>assistant\nOne, two,")
+    closed = template.render(messages, add_generation_prompt=False)
+    assert closed.endswith("One, two,<|im_end|>\n")
+    empty = [messages[0], {"role": "assistant", "content": ""}]
+    assert template.render(empty) == template.render(messages[:1])
+
+
+def test_a_base_model_continues_the_text():
+    template = ChatTemplate(None)
+    assert template.render([{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A:"}]) == "Q\n\nA:"
+    assert template.render([{"role": "user", "content": "Q"}]) == "Q\n\n"

@@ -59,6 +59,13 @@ def test_stop_strings_end_the_completion(qwen):
 COUNT = [{"role": "user", "content": "Count from 1 to 10 separated by commas."}]
 
 
+def test_a_final_assistant_message_is_continued_not_answered(qwen):
+    messages = [*COUNT, {"role": "assistant", "content": "1, 2, 3, 4,"}]
+    assert qwen.render(messages).endswith("<|im_start|>assistant\n1, 2, 3, 4,")
+    out = qwen.generate(messages, GenerationOptions(max_tokens=6))
+    assert out.text.startswith(" 5, 6")
+
+
 def test_streamed_pieces_join_up_to_the_text_with_the_same_usage_and_no_stop_prefix(qwen):
     pieces: list[str] = []
     streamed = qwen.generate(COUNT, GenerationOptions(max_tokens=16, stop=(", 5",), on_text=pieces.append))

@@ -57,10 +57,34 @@ class ChatTemplate:
     def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = True,
                tools: list[dict[str, Any]] | tuple[dict[str, Any], ...] | None = None) -> str:
         """The prompt string for ``messages`` (ending where the assistant starts); ``tools``
-        (OpenAI-style definitions) go to the template, which lists them as it was trained to."""
+        (OpenAI-style definitions) go to the template, which lists them as it was trained to.
+
+        A conversation that ends with an assistant message is a prefill: the prompt ends
+        inside that message, so the model continues it (as llama-server does, and
+        transformers' ``continue_final_message``), instead of closing it and starting
+        another.
+        """
+        prefill = add_generation_prompt and bool(messages) and messages[-1].get("role") == "assistant"
         if self._template is None:
             text = "\n\n".join(m["content"] for m in messages)
-            return text + "\n\n" if add_generation_prompt else text
+            return text + "\n\n" if add_generation_prompt and not prefill else text
+        if prefill:
+            return self._continue(messages, tools)
+        return self._render(messages, add_generation_prompt, tools)
+
+    def _continue(self, messages: list[dict[str, Any]], tools: Any) -> str:
+        """The prompt that ends right after the final (assistant) message's content."""
+        content = messages[-1].get("content") or ""
+        if not content:
+            return self._render(messages[:-1], True, tools)
+        whole = self._render(messages, False, tools)
+        end = whole.rfind(content)
+        if end < 0:
+            raise LLMError("the model's chat template changes the final assistant message's text, "
+                           "so the model cannot continue it; send it without that message")
+        return whole[: end + len(content)]
+
+    def _render(self, messages: list[dict[str, Any]], add_generation_prompt: bool, tools: Any) -> str:
         try:
             return self._template.render(
                 messages=messages,
