@@ -33,14 +33,17 @@ def test_two_tool_calls_then_final_answer(toolkit):
     assert [(s.tool, s.input, s.observation) for s in result.steps] == [
         ("calculator", "2 + 3", "5"), ("calculator", "5 * 4", "20"), (None, None, None)]
     assert result.steps[0].thought == "I need 2 + 3 first."
-    last_prompt = llm.calls[-1][0][-1]["content"]
-    assert last_prompt.startswith("Answer the following question as best you can.")
-    assert "(1) calculator[input]: Evaluate an arithmetic expression" in last_prompt
-    assert last_prompt.endswith(
-        "Question: What is (2 + 3) * 4?\nThought: I need 2 + 3 first.\nAction: calculator[2 + 3]\nObservation: 5\n"
-        "Thought: Now times four.\nAction: calculator[5 * 4]\nObservation: 20\nThought:")
+    question, trace = llm.calls[-1][0]
+    assert question["role"] == "user" and question["content"].startswith("Answer the following question as best")
+    assert "(1) calculator[input]: Evaluate an arithmetic expression" in question["content"]
+    assert question["content"].endswith("Begin!\n\nQuestion: What is (2 + 3) * 4?")
+    # The trace is the model's own reply so far, which it continues.
+    assert trace == {"role": "assistant", "content":
+                     "Thought: I need 2 + 3 first.\nAction: calculator[2 + 3]\nObservation: 5\n"
+                     "Thought: Now times four.\nAction: calculator[5 * 4]\nObservation: 20\nThought:"}
+    assert llm.calls[0][0][1] == {"role": "assistant", "content": "Thought:"}
     assert all(options.stop == (STOP,) for _, options in llm.calls)
-    prompt_tokens = sum(_words(messages[0]["content"]) for messages, _ in llm.calls)
+    prompt_tokens = sum(_words(m["content"]) for messages, _ in llm.calls for m in messages)
     usage = result.usage["react"]
     assert (usage.calls, usage.prompt_tokens) == (3, prompt_tokens)
     assert usage.completion_tokens == sum(_words(r) for r in replies)
@@ -103,8 +106,7 @@ def test_a_restated_thought_label_is_not_doubled(toolkit):
     llm = ScriptedLLM(["Thought: add.\nAction: calculator[1 + 1]", "Thought: done.\nFinal Answer: 2"])
     result = run_react(llm, toolkit, "1+1?")
     assert result.steps[0].thought == "add."
-    assert "\nThought: add.\nAction: calculator[1 + 1]\nObservation: 2\nThought:" in llm.calls[1][0][0]["content"]
-    assert "Thought: Thought:" not in llm.calls[1][0][0]["content"]
+    assert llm.calls[1][0][1]["content"] == "Thought: add.\nAction: calculator[1 + 1]\nObservation: 2\nThought:"
 
 
 def test_prompt_shows_a_tool_call_with_a_real_tool_name(toolkit):

@@ -33,7 +33,7 @@ class Script:
         self.replies: list[str] = []
 
     def __call__(self, messages: list[Message], options: GenerationOptions) -> str:
-        prompt = messages[-1]["content"]
+        prompt = messages[0]["content"]
         key = "Janet" if "Janet" in prompt else "robe"
         if prompt.startswith("For the following tasks, make plans"):
             reply = PLANS[key]
@@ -41,7 +41,7 @@ class Script:
             # The solver answers from the last evidence, except that it gets the robe wrong.
             reply = "4" if key == "robe" else re.findall(r"Evidence \(#E\d+, calculator\): (\S+)", prompt)[-1]
         else:
-            turn = prompt.split("\nQuestion: ")[-1].count("\nObservation: ")  # after the format example
+            turn = messages[-1]["content"].count("\nObservation: ")  # the trace the model continues
             reply = REACT[key][turn]
         self.replies.append(reply)
         return reply
@@ -138,7 +138,7 @@ def test_warmup_makes_one_untimed_call_first(data_dir, tmp_path):
     llm = ScriptedLLM(["ok", "Final Answer: 18"])
     report = run_qa("gsm8k", "react", llm, limit=1, data_dir=data_dir, index_dir=tmp_path, warmup=True)
     assert llm.calls[0][0] == [{"role": "user", "content": "Hi"}] and llm.calls[0][1].max_tokens == 1
-    assert report.rows[0].tokens["react"] == len(llm.calls[1][0][0]["content"].split()) + 3
+    assert report.rows[0].tokens["react"] == sum(len(m["content"].split()) for m in llm.calls[1][0]) + 3
 
 
 def test_interrupted_runs_resume_from_their_results_file(data_dir, tmp_path):

@@ -57,8 +57,7 @@ For example:
 {% endif %}
 Begin!
 
-Question: {{ question }}
-Thought:{{ scratchpad }}"""
+Question: {{ question }}"""
 )
 
 # The planner's worked examples (foreplan.plan.examples), the same tasks written as ReAct
@@ -213,9 +212,11 @@ def run_react(
     token = tool_llm.set(tools_llm)
     try:
         for iteration in range(1, max_iterations + 1):
-            prompt = PROMPT.render(tools=describe, names=names, first=first, example=example, question=question,
-                                   scratchpad=scratchpad)
-            text = reasoner.generate([{"role": "user", "content": prompt}], options).text
+            prompt = PROMPT.render(tools=describe, names=names, first=first, example=example, question=question)
+            # The trace so far is the start of the model's own reply, which it continues; as
+            # a user message the model would start a new reply, often restating the question.
+            messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": "Thought:" + scratchpad}]
+            text = reasoner.generate(messages, options).text
             text = text.split(STOP)[0].rstrip()  # a backend may ignore the stop sequence
             text = _THOUGHT_RE.sub("", text, count=1)  # chat models restate the "Thought:" they were given
             action = parse_action(text)
