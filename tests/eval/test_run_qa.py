@@ -155,3 +155,10 @@ def test_interrupted_runs_resume_from_their_results_file(data_dir, tmp_path):
     # Question 2 alone: ReWOO's planner and solver, ReAct's two turns (question 1 would add 5 more).
     assert script.replies == [PLANS["robe"], "4", *REACT["robe"]]
     assert len(results.read_text().splitlines()) == 4
+
+
+def test_sotu_can_compute(data_dir, tmp_path):
+    llm = ScriptedLLM(["Plan: Raise the rate.\n#E1 = calculator[3.4 ** 0.98]\n", "3.317"])
+    report = run_qa("sotu", "rewoo", llm, limit=1, data_dir=data_dir, index_dir=tmp_path)
+    assert report.rows[0].error is None
+    assert "(2) calculator[input]" in llm.calls[0][0][0]["content"]

@@ -5,7 +5,8 @@
 
 Toolkits: GSM8K gets ``calculator`` + ``LLM``; HotpotQA gets ``search_wiki`` over an
 index of the sample's own 991 paragraphs + ``LLM``; SOTU gets ``search_wiki`` over the
-address text + ``LLM``. Indexes are built once into ``index_dir``. A question whose run
+address text + ``calculator`` + ``LLM`` (some of its questions compute, as in ReWOO's
+``SearchSOTU`` + ``Calculator`` + ``LLM`` runs). Indexes are built once into ``index_dir``. A question whose run
 raises a :class:`~foreplan.errors.ForeplanError` counts as wrong and keeps the error;
 token and time means cover the questions that finished (a failed run reports no usage).
 """
@@ -126,6 +127,8 @@ def build_toolkit(dataset: str, data_dir: Path = DEFAULT_DATA_DIR, index_dir: Pa
             dataset_file(dataset, data_dir)  # raises for an unknown dataset
             raise ConfigError(f"no toolkit for dataset {dataset!r}")
         corpus.build_index(documents, index)
+    if dataset == "sotu":
+        return Toolkit([make_search_wiki(index), calculator, llm_tool])
     return Toolkit([make_search_wiki(index), llm_tool])
 
 
