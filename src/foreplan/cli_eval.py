@@ -4,8 +4,9 @@
     foreplan eval planner --tasks data/planner_tasks_heldout.jsonl --model qwen2.5-coder-0.5b --out out/planner
     foreplan eval bfcl --model qwen2.5-coder-0.5b --limit 50 --out out/bfcl-0.5b
 
-``qa`` writes a JSON report (summaries, ReWOO/ReAct ratios, every row); ``planner`` and
-``bfcl`` write results.jsonl (resumable), report.md and a chart. All print a table.
+Each writes results.jsonl as it goes (``--resume`` continues a stopped run), report.md and
+a chart into its ``--out`` folder; ``qa`` adds report.json (summaries, ReWOO/ReAct ratios,
+every row). All print a table.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def eval_qa(
     data_dir: Annotated[Path, typer.Option("--data-dir", help="The shared data folder.")] = Path("../shared/data"),
     index_dir: Annotated[Path | None, typer.Option("--index-dir", help="Where search indexes are built.")] = None,
     max_iterations: Annotated[int, typer.Option("--max-iterations", min=1, help="ReAct's LLM-call budget.")] = 6,
-    output: Annotated[Path, typer.Option("--output", "-o", help="JSON report file (report.md and a PNG chart are written beside it).")] = Path("report.json"),
-    resume: Annotated[bool, typer.Option("--resume", help="Keep the rows already in OUTPUT's .jsonl and answer only the rest.")] = False,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, report.json, report.md and tokens.png.")] = Path("out/eval-qa"),
+    resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and answer only the questions it lacks.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """End-to-end QA: exact match / F1 or numeric accuracy, tokens and seconds per task."""
@@ -62,7 +63,7 @@ def eval_qa(
             # warmup: loading the weights is not timed as part of the first question.
             report = run_qa(dataset, strategy, llm, limit, data_dir, index_dir, max_iterations=max_iterations,
                             warmup=True, on_row=lambda row: bar.advance(task),
-                            results_path=output.with_suffix(".jsonl"), resume=resume)
+                            results_path=out_dir / "results.jsonl", resume=resume)
     except ForeplanError as exc:
         if debug:
             raise
@@ -70,7 +71,7 @@ def eval_qa(
         raise typer.Exit(1) from None
     from foreplan.eval.qa_report import write_all
 
-    written = write_all(report, output)
+    written = write_all(report, out_dir)
     out.print(render_table(report))
     out.print("written: " + ", ".join(str(p) for p in written), highlight=False)
 

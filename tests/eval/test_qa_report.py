@@ -28,8 +28,8 @@ def test_markdown_has_the_summary_the_ratio_and_the_wrong_answers():
     assert "| q2 | rewoo | Paris | Lyon |" in text
 
 
-def test_json_markdown_and_chart_are_written_side_by_side(tmp_path):
-    written = write_all(_report(), tmp_path / "hotpot.json")
-    assert [p.name for p in written] == ["hotpot.json", "hotpot.md", "hotpot.png"]
-    assert json.loads((tmp_path / "hotpot.json").read_text())["ratios"]["tokens"] == 0.25
-    assert (tmp_path / "hotpot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_json_markdown_and_chart_are_written_into_the_folder(tmp_path):
+    written = write_all(_report(), tmp_path / "hotpot")
+    assert [p.name for p in written] == ["report.json", "report.md", "tokens.png"]
+    assert json.loads((tmp_path / "hotpot" / "report.json").read_text())["ratios"]["tokens"] == 0.25
+    assert (tmp_path / "hotpot" / "tokens.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -121,10 +121,10 @@ def test_sotu_rewoo_scores_f1(data_dir, tmp_path):
 
 def test_cli_unknown_dataset_exits_1(tmp_path):
     result = CliRunner().invoke(eval_app, ["qa", "--dataset", "squad", "--model", "openai:http://127.0.0.1:9/v1",
-                                           "--output", str(tmp_path / "r.json")])
+                                           "--out", str(tmp_path / "qa")])
     assert result.exit_code == 1
     assert "unknown dataset 'squad'" in result.output
-    assert not (tmp_path / "r.json").exists()
+    assert not (tmp_path / "qa").exists()
 
 
 def test_cli_unknown_strategy_exits_1(tmp_path, data_dir):
@@ -162,3 +162,21 @@ def test_sotu_can_compute(data_dir, tmp_path):
     report = run_qa("sotu", "rewoo", llm, limit=1, data_dir=data_dir, index_dir=tmp_path)
     assert report.rows[0].error is None
     assert "(2) calculator[input]" in llm.calls[0][0][0]["content"]
+
+
+def test_cli_writes_its_folder_and_resumes_without_asking_again(data_dir, tmp_path, monkeypatch):
+    import foreplan.llm.resolve
+
+    out = tmp_path / "qa"
+    args = ["qa", "--dataset", "gsm8k", "--limit", "1", "--strategy", "both", "--data-dir", str(data_dir),
+            "--index-dir", str(tmp_path), "--out", str(out), "--model", "scripted"]
+    monkeypatch.setattr(foreplan.llm.resolve, "resolve_model", lambda spec: ScriptedLLM(["ok"] + [Script()] * 20))
+    first = CliRunner().invoke(eval_app, args)
+    assert first.exit_code == 0, first.output
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md", "results.jsonl", "tokens.png"]
+    assert len((out / "results.jsonl").read_text().splitlines()) == 2
+    # Resumed: only the warm-up call reaches the model (a second question would exhaust it).
+    monkeypatch.setattr(foreplan.llm.resolve, "resolve_model", lambda spec: ScriptedLLM(["ok"]))
+    second = CliRunner().invoke(eval_app, [*args, "--resume"])
+    assert second.exit_code == 0, second.output
+    assert json.loads((out / "report.json").read_text())["summaries"]["react"]["n"] == 1

@@ -1,8 +1,9 @@
-"""``eval qa``'s report for people: a Markdown summary and a chart beside the JSON.
+"""``eval qa``'s report: JSON for machines, Markdown and a chart for people.
 
-The JSON report keeps every row for machines; ``report.md`` says what was measured in
-one table (with the ReWOO/ReAct ratios, the paper's claim), and ``report.png`` shows
-accuracy and tokens per task by strategy side by side.
+``report.json`` keeps the summaries, ratios and every row; ``report.md`` says what was
+measured in one table (with the ReWOO/ReAct ratios, the paper's claim), and ``tokens.png``
+shows accuracy and tokens per task by strategy side by side. (``results.jsonl``, the rows
+as they were scored, is written by the run itself.)
 """
 
 from __future__ import annotations
@@ -57,11 +58,12 @@ def write_chart(report: Report, path: Path) -> Path | None:
     return path
 
 
-def write_all(report: Report, json_path: Path) -> list[Path]:
-    """``X.json`` (every row), ``X.md`` and ``X.png`` beside it."""
-    json_path = Path(json_path)
-    report.write(json_path)
-    md = json_path.with_suffix(".md")
+def write_all(report: Report, out_dir: Path) -> list[Path]:
+    """``report.json``, ``report.md`` and ``tokens.png`` in ``out_dir`` (made if missing)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report.write(out_dir / "report.json")
+    md = out_dir / "report.md"
     md.write_text(markdown(report), encoding="utf-8")
-    chart = write_chart(report, json_path.with_suffix(".png"))
-    return [json_path, md] + ([chart] if chart else [])
+    chart = write_chart(report, out_dir / "tokens.png")
+    return [out_dir / "report.json", md] + ([chart] if chart else [])
