@@ -10,6 +10,10 @@ as the ReWOO agent (tools listed with ``toolkit.describe()``, called through
 :func:`~foreplan.execute.dag.call_tool`), so the two can be compared on the same
 questions, as the ReWOO paper (Xu et al. 2023, section 4) did. Every call re-reads the
 whole prompt and scratchpad: that repeated prompt is the cost ReWOO avoids.
+
+The scratchpad is sent as the start of the model's own reply (a final assistant message,
+which foreplan's llama.cpp backend, ``foreplan serve`` and llama-server continue), so a
+chat model carries on its trace instead of answering the whole prompt anew.
 """
 
 from __future__ import annotations
