@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from foreplan.eval.qa import Report, Row, summarize
-from foreplan.eval.qa_report import markdown, write_all
+from foreplan.eval.qa_report import chart_score, markdown, write_all
 
 
 def _row(i: int, strategy: str, correct: bool, total: int) -> Row:
@@ -33,3 +33,12 @@ def test_json_markdown_and_chart_are_written_into_the_folder(tmp_path):
     assert [p.name for p in written] == ["report.json", "report.md", "tokens.png"]
     assert json.loads((tmp_path / "hotpot" / "report.json").read_text())["ratios"]["tokens"] == 0.25
     assert (tmp_path / "hotpot" / "tokens.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_chart_scores_sotu_by_f1_and_the_others_by_their_accuracy():
+    report = _report()
+    assert chart_score(report) == ("exact match", [0.5, 1.0])
+    report.rows[1].f1 = 0.25
+    sotu = Report("sotu", report.model, report.rows,
+                  {s: summarize(s, [r for r in report.rows if r.strategy == s]) for s in ("rewoo", "react")})
+    assert chart_score(sotu) == ("token F1", [0.625, 1.0])

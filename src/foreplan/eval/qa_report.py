@@ -2,7 +2,7 @@
 
 ``report.json`` keeps the summaries, ratios and every row; ``report.md`` says what was
 measured in one table (with the ReWOO/ReAct ratios, the paper's claim), and ``tokens.png``
-shows accuracy and tokens per task by strategy side by side. (``results.jsonl``, the rows
+shows the score (see :func:`chart_score`) and tokens per task by strategy side by side. (``results.jsonl``, the rows
 as they were scored, is written by the run itself.)
 """
 
@@ -35,6 +35,17 @@ def markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def chart_score(report: Report) -> tuple[str, list[float]]:
+    """What the chart's left panel shows per strategy: numeric accuracy (GSM8K), token F1
+    (SOTU, whose reference answers are sentences no reply matches exactly), else exact match."""
+    summaries = list(report.summaries.values())
+    if report.dataset == "gsm8k":
+        return "accuracy", [s.accuracy for s in summaries]
+    if report.dataset == "sotu":
+        return "token F1", [s.f1 or 0.0 for s in summaries]
+    return "exact match", [s.accuracy for s in summaries]
+
+
 def write_chart(report: Report, path: Path) -> Path | None:
     """Accuracy and mean tokens per task by strategy; None when matplotlib is missing."""
     try:
@@ -45,10 +56,11 @@ def write_chart(report: Report, path: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     names = list(report.summaries)
+    title, scores = chart_score(report)
     fig, (acc, tok) = plt.subplots(1, 2, figsize=(8, 3.5), dpi=100)
-    acc.bar(names, [report.summaries[n].accuracy for n in names], color="#4c72b0")
+    acc.bar(names, scores, color="#4c72b0")
     acc.set_ylim(0, 1)
-    acc.set_title("accuracy" if report.dataset == "gsm8k" else "exact match")
+    acc.set_title(title)
     tok.bar(names, [report.summaries[n].tokens.get("total", 0) for n in names], color="#dd8452")
     tok.set_title("tokens per task")
     fig.suptitle(f"{report.dataset} · {report.model}")
