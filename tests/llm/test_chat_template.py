@@ -52,3 +52,10 @@ def test_a_base_model_continues_the_text():
     template = ChatTemplate(None)
     assert template.render([{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A:"}]) == "Q\n\nA:"
     assert template.render([{"role": "user", "content": "Q"}]) == "Q\n\n"
+
+
+def test_a_final_assistant_tool_call_is_closed_not_continued():
+    template = ChatTemplate(template_source("qwen"))
+    called = CONVERSATION[:2]
+    assert template.render(called) == template.render(called, add_generation_prompt=False) + "<|im_start|>assistant\n"
+    assert '"arguments": {"b": 3, "a": "<2>"}' in template.render(called)

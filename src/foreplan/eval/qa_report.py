@@ -2,8 +2,8 @@
 
 ``report.json`` keeps the summaries, ratios and every row; ``report.md`` says what was
 measured in one table (with the ReWOO/ReAct ratios, the paper's claim), and ``tokens.png``
-shows the score (see :func:`chart_score`) and tokens per task by strategy side by side. (``results.jsonl``, the rows
-as they were scored, is written by the run itself.)
+shows the score (see :func:`chart_score`) and tokens per task by strategy side by side.
+(``results.jsonl``, the rows as they were scored, is written by the run itself.)
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ def write_all(report: Report, out_dir: Path) -> list[Path]:
     """``report.json``, ``report.md`` and ``tokens.png`` in ``out_dir`` (made if missing)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    report.write(out_dir / "report.json")
-    md = out_dir / "report.md"
+    json_path, md = out_dir / "report.json", out_dir / "report.md"
+    report.write(json_path)
     md.write_text(markdown(report), encoding="utf-8")
     chart = write_chart(report, out_dir / "tokens.png")
-    return [out_dir / "report.json", md] + ([chart] if chart else [])
+    return [json_path, md] + ([chart] if chart else [])

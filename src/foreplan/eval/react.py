@@ -213,10 +213,10 @@ def run_react(
     describe = toolkit.describe()
     scratchpad = ""
     steps: list[ReActStep] = []
+    prompt = PROMPT.render(tools=describe, names=names, first=first, example=example, question=question)
     token = tool_llm.set(tools_llm)
     try:
         for iteration in range(1, max_iterations + 1):
-            prompt = PROMPT.render(tools=describe, names=names, first=first, example=example, question=question)
             # The trace so far is the start of the model's own reply, which it continues; as
             # a user message the model would start a new reply, often restating the question.
             messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": "Thought:" + scratchpad}]

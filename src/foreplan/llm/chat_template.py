@@ -62,9 +62,10 @@ class ChatTemplate:
         A conversation that ends with an assistant message is a prefill: the prompt ends
         inside that message, so the model continues it (as llama-server does, and
         transformers' ``continue_final_message``), instead of closing it and starting
-        another.
+        another. An assistant message with tool calls is finished, never a prefill.
         """
-        prefill = add_generation_prompt and bool(messages) and messages[-1].get("role") == "assistant"
+        last = messages[-1] if messages else {}
+        prefill = add_generation_prompt and last.get("role") == "assistant" and not last.get("tool_calls")
         if self._template is None:
             text = "\n\n".join(m["content"] for m in messages)
             return text + "\n\n" if add_generation_prompt and not prefill else text
