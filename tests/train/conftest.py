@@ -4,6 +4,7 @@ and small datasets in each supported format."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,18 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def qwen_tokenizer():
+    """Qwen's real tokenizer, read from the embedded GGUF (assembled on first use), or from
+    the folder ``FOREPLAN_TEST_QWEN_TOKENIZER`` names: a GPU machine lent for the QLoRA
+    test carries the tokenizer, not the 0.5 GB model."""
     from foreplan.train.setup import load_tokenizer
     from foreplan.train.source import resolve_source
 
-    return load_tokenizer(resolve_source("qwen2.5-coder-0.5b"))  # assembles the model on first use
+    folder = os.environ.get("FOREPLAN_TEST_QWEN_TOKENIZER")
+    if folder:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(folder)
+    return load_tokenizer(resolve_source("qwen2.5-coder-0.5b"))
 
 
 @pytest.fixture(scope="session")

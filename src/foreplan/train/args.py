@@ -65,7 +65,9 @@ class TrainArgs(BaseModel):
     fp16: bool = False
     deepspeed: str | None = None
     report_to: str = "none"
-    gradient_checkpointing: bool = False
+    #: Recompute activations in backward. Unset: on for QLoRA, whose point is memory (on an
+    #: H200 a 1.5B QLoRA run without it peaked above LoRA's: 13.6 vs 11.7 GiB), off otherwise.
+    gradient_checkpointing: bool | None = None
 
     @model_validator(mode="after")
     def _qlora(self) -> TrainArgs:
@@ -73,6 +75,8 @@ class TrainArgs(BaseModel):
             raise ValueError("quantization_bit must be 4 or 8")
         if self.quantization_bit and self.finetuning_type == "lora":
             self.finetuning_type = "qlora"  # LLaMA-Factory spells QLoRA as lora + quantization_bit
+        if self.gradient_checkpointing is None:
+            self.gradient_checkpointing = self.finetuning_type == "qlora"
         return self
 
     @property
@@ -90,7 +94,7 @@ class TrainArgs(BaseModel):
 
 
 FIELDS = tuple(TrainArgs.model_fields)
-_BOOLS = {name for name, f in TrainArgs.model_fields.items() if f.annotation is bool}
+_BOOLS = {name for name, f in TrainArgs.model_fields.items() if f.annotation in (bool, bool | None)}
 #: Flags that may stand alone: bools, and flash_attn (the seed's ``--flash_attn`` means fa2).
 _BARE = {**{name: True for name in _BOOLS}, "flash_attn": "fa2"}
 

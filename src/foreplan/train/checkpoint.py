@@ -42,9 +42,18 @@ def save_weights(model: Any, folder: Path) -> None:
     model.save_pretrained(folder)
 
 
+def rng_state() -> dict[str, Any]:
+    """Every generator dropout and shuffling draw from; on CUDA dropout draws from the GPU's
+    own, so a resumed run on a GPU continues the same loss curve only with it saved too."""
+    import numpy as np
+    import torch
+
+    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+
 def save_checkpoint(output_dir: Path, step: int, model: Any, optimizer: Any, scheduler: Any,
                     history: list[dict[str, Any]]) -> Path:
-    import numpy as np
     import torch
 
     final = output_dir / f"checkpoint-{step}"
@@ -56,7 +65,7 @@ def save_checkpoint(output_dir: Path, step: int, model: Any, optimizer: Any, sch
         "step": step,
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
-        "rng": {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()},
+        "rng": rng_state(),
         "history": history,
     }, partial / STATE)
     (partial / "step.json").write_text(json.dumps({"step": step}))
@@ -114,4 +123,6 @@ def restore(folder: Path, model: Any, optimizer: Any, scheduler: Any) -> Resumed
     random.setstate(state["rng"]["python"])
     np.random.set_state(state["rng"]["numpy"])
     torch.set_rng_state(state["rng"]["torch"])
+    if state["rng"].get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
     return Resumed(state["step"], state["history"])

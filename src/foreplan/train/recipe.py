@@ -27,7 +27,8 @@ from foreplan.train.checkpoint import resolve_resume, restore, save_checkpoint, 
 from foreplan.train.datasets import load_datasets
 from foreplan.train.formats import flatten_tool_calls
 from foreplan.train.mask import encode
-from foreplan.train.setup import choose_template, load_model, load_tokenizer, make_trainable, trainable_summary
+from foreplan.train.setup import (choose_template, enable_checkpointing, load_model, load_tokenizer, make_trainable,
+                                  trainable_summary)
 from foreplan.train.source import check_memory, check_targets, resolve_source
 
 Say = Callable[[str], None]
@@ -100,7 +101,8 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
     if not examples:
         raise TrainError("No example keeps a response token after truncation: raise --cutoff_len.")
     longest = max(len(e.input_ids) for e in examples)
-    need = check_memory(source, args.finetuning_type, args.per_device_train_batch_size, longest)
+    need = check_memory(source, args.finetuning_type, args.per_device_train_batch_size, longest, cuda,
+                        bool(args.gradient_checkpointing))
     train_ids, val_ids = B.split_validation(len(examples), args.val_size, args.seed)
     train_set = [examples[i] for i in train_ids]
     val_set = [examples[i] for i in val_ids]
@@ -110,9 +112,10 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
     torch.manual_seed(args.seed)
     model = make_trainable(load_model(source, cuda, args.finetuning_type == "qlora"), args)
     if args.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
+        enable_checkpointing(model)
     trainable, total = trainable_summary(model)
-    talk(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.3f}%)")
+    nf4 = " on 4-bit NF4 base weights" if getattr(model, "is_loaded_in_4bit", False) else ""
+    talk(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.3f}%){nf4}")
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                   lr=args.learning_rate, weight_decay=args.weight_decay)
     world, rank = accelerator.num_processes, accelerator.process_index

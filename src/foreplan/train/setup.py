@@ -101,7 +101,8 @@ def make_trainable(model: Any, args: TrainArgs, resume_adapter: Path | None = No
         if args.finetuning_type == "qlora" and getattr(model, "is_loaded_in_4bit", False):
             from peft import prepare_model_for_kbit_training
 
-            model = prepare_model_for_kbit_training(model)
+            # --gradient_checkpointing decides, as for every other type (peft would turn it on).
+            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
         config = LoraConfig(r=args.lora_rank, lora_alpha=args.alpha, lora_dropout=args.lora_dropout,
                             target_modules=list(targets), task_type="CAUSAL_LM")
         with warnings.catch_warnings():  # peft 0.21 asks transformers 5 a deprecated question
@@ -120,6 +121,17 @@ def make_trainable(model: Any, args: TrainArgs, resume_adapter: Path | None = No
     for name, p in model.named_parameters():
         p.requires_grad_(name.startswith(keep))
     return model
+
+
+def enable_checkpointing(model: Any) -> None:
+    """Recompute activations in backward (``--gradient_checkpointing``), non-reentrant: the
+    variant torch recommends, which needs no input that requires grad."""
+    kwargs = {"use_reentrant": False}
+    enable = getattr(model, "activation_checkpointing_enable", None)  # transformers >= 5.20
+    if enable is not None:
+        enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
 
 
 def trainable_summary(model: Any) -> tuple[int, int]:

@@ -93,33 +93,56 @@ def check_targets(source: ModelSource, targets: list[str] | str) -> None:
                                f"it has {', '.join(modules)} (or use 'all').")
 
 
-def estimate_bytes(parameters: int, finetuning_type: str, batch: int, cutoff_len: int) -> int:
-    """Peak memory for training, roughly: weights, trainable state, activations."""
+def estimate_bytes(parameters: int, finetuning_type: str, batch: int, cutoff_len: int, cuda: bool = False,
+                   checkpointing: bool = False) -> int:
+    """Peak memory for training, roughly: weights, trainable state, activations.
+
+    On the CPU it is process memory, on CUDA the GPU's: there QLoRA's weights are 4-bit
+    (NF4 plus the bf16 embeddings) and activations take about half the CPU's bytes;
+    gradient checkpointing keeps a small part of them."""
     weights = parameters * 2  # bf16
     if finetuning_type == "full":
         weights = parameters * 4 * 4  # fp32 weights, grads, two AdamW moments
     elif finetuning_type == "freeze":
         weights = parameters * 2 + parameters // 4 * 12
-    # Activations kept for backward, per token per parameter: measured ~1e-2 bytes on Qwen 0.5B
-    # (LoRA on all linear layers, bf16 weights, fp32 adapters): 4.7-8 GB at ~450 tokens.
-    hidden_per_param = 1.0e-2
+    elif finetuning_type == "qlora" and cuda:
+        weights = parameters * 3 // 4
+    # Activations kept for backward, per token per parameter: measured ~1e-2 bytes on Qwen 0.5B on
+    # the CPU (LoRA on all linear layers, bf16 weights, fp32 adapters): 4.7-8 GB at ~450 tokens; on
+    # an H200 4.9e-3 (0.5B) and 3.0e-3 (1.5B) at 4 x 512 tokens (bench/qlora_memory.py).
+    hidden_per_param = 5.0e-3 if cuda else 1.0e-2
+    if checkpointing:  # a 1.5B QLoRA run with it peaked at 2.8 GiB on an H200, weights included
+        hidden_per_param /= 8
     activations = int(batch * cutoff_len * parameters * hidden_per_param)
     return int(weights * 1.5) + activations + 600 * 2**20
 
 
-def check_memory(source: ModelSource, finetuning_type: str, batch: int, cutoff_len: int) -> int:
+def free_bytes(cuda: bool) -> int:
+    """What training may take: the GPU's free memory on CUDA, else the machine's available RAM."""
+    if cuda:
+        import torch
+
+        return torch.cuda.mem_get_info()[0]
+    import psutil
+
+    return psutil.virtual_memory().available
+
+
+def check_memory(source: ModelSource, finetuning_type: str, batch: int, cutoff_len: int, cuda: bool = False,
+                 checkpointing: bool = False) -> int:
     """The estimate, or a TrainError saying what to change when it exceeds free memory.
 
     ``cutoff_len`` is the longest sequence that will really be trained (the data's longest
     example, capped by ``--cutoff_len``): the estimate is checked before weights load."""
-    import psutil
-
-    need = estimate_bytes(source.parameters, finetuning_type, batch, cutoff_len)
-    free = psutil.virtual_memory().available
+    need = estimate_bytes(source.parameters, finetuning_type, batch, cutoff_len, cuda, checkpointing)
+    free = free_bytes(cuda)
     if need > free:
         gib = 2**30
+        where = "on the GPU" if cuda else ""
+        qlora = " or --quantization_bit 4 (QLoRA)" if cuda and finetuning_type == "lora" else ""
         raise TrainError(
             f"Training {source.name} ({source.parameters / 1e9:.2f}B parameters, {finetuning_type}) needs about "
-            f"{need / gib:.1f} GiB but {free / gib:.1f} GiB is free. Lower --per_device_train_batch_size "
-            "or --cutoff_len, use --finetuning_type lora instead of full, or pick a smaller model.")
+            f"{need / gib:.1f} GiB but {free / gib:.1f} GiB is free{' ' + where if where else ''}. Lower "
+            f"--per_device_train_batch_size or --cutoff_len, use --finetuning_type lora instead of full{qlora}, "
+            "or pick a smaller model.")
     return need
