@@ -152,16 +152,20 @@ class Usage:
     calls: int = 0
     seconds: float = 0.0
     """Wall time inside the role's LLM calls (summed: concurrent calls count each)."""
+    cached_tokens: int = 0
+    """Prompt tokens whose KV state was reused (prefix cache) instead of computed; 0 where
+    the backend does not say."""
 
     def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.calls += other.calls
         self.seconds += other.seconds
+        self.cached_tokens += other.cached_tokens
 
     def to_dict(self) -> dict[str, int | float]:
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "calls": self.calls, "seconds": round(self.seconds, 3)}
+                "cached_tokens": self.cached_tokens, "calls": self.calls, "seconds": round(self.seconds, 3)}
 
 
 @dataclass(frozen=True)

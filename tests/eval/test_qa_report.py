@@ -42,3 +42,18 @@ def test_the_chart_scores_sotu_by_f1_and_the_others_by_their_accuracy():
     sotu = Report("sotu", report.model, report.rows,
                   {s: summarize(s, [r for r in report.rows if r.strategy == s]) for s in ("rewoo", "react")})
     assert chart_score(sotu) == ("token F1", [0.625, 1.0])
+
+
+def test_tokens_served_from_the_prefix_cache_are_reported_when_every_row_says():
+    def used(prompt: int, cached: int, completion: int) -> dict:
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "cached_tokens": cached, "calls": 1,
+                "seconds": 1.0}
+
+    rows = [_row(1, "react", True, 2000), _row(2, "react", True, 2000)]
+    rows[0].detail["usage"] = {"react": used(1800, 1500, 200)}
+    assert summarize("react", rows).computed is None  # the second row does not say: no guess
+    rows[1].detail["usage"] = {"react": used(1800, 900, 200), "tools": used(0, 0, 0)}
+    summary = summarize("react", rows)
+    assert summary.computed == (300 + 200 + 900 + 200) / 2 and summary.cached_share == 2400 / 3600
+    report = Report("sotu", "m", rows, {"react": summary})
+    assert "react 800/task (67% of prompt tokens cached)" in markdown(report)

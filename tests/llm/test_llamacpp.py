@@ -71,7 +71,16 @@ def test_streamed_pieces_join_up_to_the_text_with_the_same_usage_and_no_stop_pre
     streamed = qwen.generate(COUNT, GenerationOptions(max_tokens=16, stop=(", 5",), on_text=pieces.append))
     plain = qwen.generate(COUNT, GenerationOptions(max_tokens=16, stop=(", 5",)))
     assert len(pieces) > 3 and "".join(pieces) == streamed.text == plain.text == "1, 2, 3, 4"
-    assert streamed.usage == plain.usage and streamed.finish_reason == "stop"
+    assert (streamed.usage.prompt_tokens, streamed.usage.completion_tokens) == (
+        plain.usage.prompt_tokens, plain.usage.completion_tokens) and streamed.finish_reason == "stop"
+
+
+def test_usage_says_how_much_of_the_prompt_came_from_the_prefix_cache(qwen):
+    messages = [{"role": "user", "content": "Name a colour that starts with q, please (cache test 7)."}]
+    first = qwen.generate(messages, GenerationOptions(max_tokens=2))
+    again = qwen.generate(messages, GenerationOptions(max_tokens=2))
+    assert first.usage.cached_tokens < first.usage.prompt_tokens  # this question is new
+    assert again.usage.cached_tokens == again.usage.prompt_tokens == first.usage.prompt_tokens
 
 
 def test_the_grammar_path_streams_too(qwen):

@@ -24,7 +24,8 @@ def chat_reply(text: str = "yes", finish_reason: str = "stop", **extra: object) 
     body = {"id": "c1", "object": "chat.completion",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                          "finish_reason": finish_reason}],
-            "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}}
+            "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15,
+                      "prompt_tokens_details": {"cached_tokens": 8}}}
     return httpx.Response(200, json={**body, **extra})
 
 
@@ -72,7 +73,8 @@ def test_plain_request_and_reply(make_llm, monkeypatch):
     llm, server = make_llm(lambda r: chat_reply("no", "length"))
     out = llm.generate(USER, GenerationOptions(max_tokens=7, temperature=0.5))
     assert (out.text, out.finish_reason) == ("no", "length")
-    assert out.usage.to_dict() == {"prompt_tokens": 12, "completion_tokens": 3, "calls": 1, "seconds": 0.0}
+    assert out.usage.to_dict() == {"prompt_tokens": 12, "completion_tokens": 3, "cached_tokens": 8, "calls": 1,
+                                   "seconds": 0.0}
     request = server.requests[0]
     assert (request.method, str(request.url)) == ("POST", "http://llm.test/v1/chat/completions")
     assert "authorization" not in request.headers

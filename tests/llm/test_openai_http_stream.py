@@ -46,7 +46,8 @@ def test_deltas_are_passed_on_and_usage_read(requests):
     with _llm(requests, sse_reply(["1,", " 2", ",", " 3"], finish="length")) as llm:
         out = llm.generate(USER, GenerationOptions(max_tokens=4, top_p=0.9, on_text=pieces.append))
     assert pieces == ["1,", " 2", ",", " 3"] and out.text == "1, 2, 3" and out.finish_reason == "length"
-    assert out.usage.to_dict() == {"prompt_tokens": 9, "completion_tokens": 4, "calls": 1, "seconds": 0.0}
+    assert out.usage.to_dict() == {"prompt_tokens": 9, "completion_tokens": 4, "cached_tokens": 0, "calls": 1,
+                                   "seconds": 0.0}
     assert requests[0]["stream"] is True and requests[0]["stream_options"] == {"include_usage": True}
     assert requests[0]["top_p"] == 0.9 and "top_k" not in requests[0]
 

@@ -39,7 +39,8 @@ def test_chat_passes_the_options_and_reports_usage(serve):
     assert body["object"] == "chat.completion" and body["model"] == "planner"
     assert body["choices"][0] == {"index": 0, "finish_reason": "stop",
                                   "message": {"role": "assistant", "content": "Paris is the capital.", "tool_calls": None}}
-    assert body["usage"] == {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}
+    assert body["usage"] == {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9,
+                             "prompt_tokens_details": {"cached_tokens": 0}}
     messages, options = llm.calls[0]
     assert messages == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}]
     assert (options.max_tokens, options.temperature, options.stop, options.seed) == (7, 0, ("\n",), 3)
@@ -144,7 +145,8 @@ def test_completions_stream(serve):
         "model": "planner", "prompt": "x", "stream": True, "stream_options": {"include_usage": True}}).text)
     assert [e["choices"][0]["text"] for e in events[:3]] == ["abc", " def", ""]
     assert events[2]["choices"][0]["finish_reason"] == "stop" and events[-1] == "[DONE]"
-    assert events[3]["usage"] == {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
+    assert events[3]["usage"] == {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3,
+                                  "prompt_tokens_details": {"cached_tokens": 0}}
 
 
 def test_sampling_fields_reach_the_backend(serve):

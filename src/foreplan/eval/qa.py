@@ -79,6 +79,12 @@ class Summary:
     """Mean tokens per finished task, per role and ``total``."""
     seconds: float
     """Mean wall seconds per finished task."""
+    computed: float | None = None
+    """Mean tokens per task the model really computed: prompt tokens not served from the KV
+    prefix cache, plus generated ones. ``None`` unless every finished row says (rows written
+    before foreplan recorded it, or a backend that does not report its cache)."""
+    cached_share: float | None = None
+    """Share of all prompt tokens that came from the KV prefix cache (same rows)."""
 
 
 @dataclass
@@ -204,6 +210,7 @@ def _answer(strategy: str, example: Example, llm: LLM, toolkit: Toolkit, max_ite
         return Row(example.id, strategy, example.question, example.answer, "", False,
                    None if example.kind == "gsm8k" else 0.0, {}, time.perf_counter() - started,
                    f"{type(exc).__name__}: {exc}")
+    detail["usage"] = {role: u.to_dict() for role, u in usage.items()}
     correct, f1 = score(example, result.answer)
     return Row(example.id, strategy, example.question, example.answer, result.answer, correct, f1,
                _tokens(usage), result.seconds, detail=detail)
@@ -227,6 +234,7 @@ def summarize(strategy: str, rows: list[Row]) -> Summary:
     finished = [r for r in rows if r.error is None]
     roles = list(dict.fromkeys(role for r in finished for role in r.tokens))
     f1s = [r.f1 for r in rows if r.f1 is not None]
+    computed, cached_share = _cache_use(finished)
     return Summary(
         strategy, len(rows),
         statistics.fmean(r.correct for r in rows) if rows else 0.0,
@@ -234,7 +242,19 @@ def summarize(strategy: str, rows: list[Row]) -> Summary:
         len(rows) - len(finished),
         {role: statistics.fmean(r.tokens.get(role, 0) for r in finished) for role in roles},
         statistics.fmean(r.seconds for r in finished) if finished else 0.0,
+        computed, cached_share,
     )
+
+
+def _cache_use(rows: list[Row]) -> tuple[float | None, float | None]:
+    """Mean computed tokens per row and the cached share of prompt tokens (see Summary)."""
+    usages = [r.detail.get("usage") for r in rows]
+    if not rows or any(not u or any("cached_tokens" not in v for v in u.values()) for u in usages):
+        return None, None
+    prompt = sum(v["prompt_tokens"] for u in usages for v in u.values())
+    cached = sum(v["cached_tokens"] for u in usages for v in u.values())
+    generated = sum(v["completion_tokens"] for u in usages for v in u.values())
+    return (prompt - cached + generated) / len(rows), (cached / prompt if prompt else 0.0)
 
 
 def render_table(report: Report):
@@ -248,7 +268,11 @@ def render_table(report: Report):
         roles = ", ".join(f"{k} {v:.0f}" for k, v in s.tokens.items() if k != "total")
         table.add_row(s.strategy, str(s.n), f"{s.accuracy:.3f}", "-" if s.f1 is None else f"{s.f1:.3f}",
                       str(s.errors), roles, f"{s.tokens.get('total', 0):.0f}", f"{s.seconds:.1f}")
+    notes = []
     if report.ratios:
-        table.caption = (f"ReWOO/ReAct: tokens {report.ratios['tokens']:.2f}×, "
-                         f"latency {report.ratios['seconds']:.2f}×")
+        notes.append(f"ReWOO/ReAct: tokens {report.ratios['tokens']:.2f}×, latency {report.ratios['seconds']:.2f}×")
+    notes += [f"{s.strategy}: {s.computed:.0f} tokens computed/task, {s.cached_share:.0%} of prompt cached"
+              for s in report.summaries.values() if s.computed is not None]
+    if notes:
+        table.caption = "\n".join(notes)
     return table

@@ -26,6 +26,11 @@ def markdown(report: Report) -> str:
     if report.ratios:
         lines += ["", f"ReWOO / ReAct: tokens {report.ratios['tokens']:.2f}×, "
                       f"latency {report.ratios['seconds']:.2f}× (same questions, same model)."]
+    cache = [s for s in report.summaries.values() if s.computed is not None]
+    if cache:
+        lines += ["", "Tokens the model computed (prompt tokens not served from the KV prefix cache, plus "
+                      "generated ones): " + "; ".join(f"{s.strategy} {s.computed:.0f}/task ({s.cached_share:.0%} "
+                                                      "of prompt tokens cached)" for s in cache) + "."]
     wrong = [r for r in report.rows if not r.correct][:10]
     if wrong:
         lines += ["", "## First wrong answers", "", "| id | strategy | gold | answer |", "|---|---|---|---|"]

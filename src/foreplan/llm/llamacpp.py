@@ -224,7 +224,7 @@ class LlamaCppLLM:
         with _compute_lock:  # also serves one completion per context at a time
             try:
                 tokens = prompt_tokens(llama, prompt)
-                evaluate_prompt(llama, tokens, loaded.cache if self.prefix_cache else None)
+                reused = evaluate_prompt(llama, tokens, loaded.cache if self.prefix_cache else None)
             except ValueError as exc:  # e.g. prompt longer than the context
                 raise LLMError(f"{self.name}: {exc}") from None
             # Whatever options.on_text raises (a client that left) passes through unwrapped.
@@ -237,7 +237,8 @@ class LlamaCppLLM:
                 out = sample_decode(llama, tokens, options.max_tokens, temperature=options.temperature,
                                     top_p=options.top_p, top_k=options.top_k, seed=options.seed,
                                     grammar=grammar, stop=options.stop, on_text=options.on_text)
-        return Completion(out.text, Usage(out.prompt_tokens, out.completion_tokens, 1), out.finish_reason)
+        usage = Usage(out.prompt_tokens, out.completion_tokens, 1, cached_tokens=reused)
+        return Completion(out.text, usage, out.finish_reason)
 
     def _constraint_gbnf(self, options: GenerationOptions) -> str | None:
         c = options.constraint

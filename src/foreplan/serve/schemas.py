@@ -140,10 +140,16 @@ class CompletionRequest(_Generation):
     prompt: str | list[str] = Field(description="The prompt; a list must hold exactly one string.")
 
 
+class PromptTokensDetails(BaseModel):
+    cached_tokens: int
+    """Prompt tokens served from the KV prefix cache, as OpenAI and vLLM report them."""
+
+
 class Usage(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    prompt_tokens_details: PromptTokensDetails | None = None
 
 
 class AssistantMessage(BaseModel):

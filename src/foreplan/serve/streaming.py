@@ -40,7 +40,7 @@ from foreplan.llm.base import GenerationOptions, Message
 from foreplan.llm.streaming import TextStream
 from foreplan.serve.errors import describe
 from foreplan.serve.models import ServedModel
-from foreplan.serve.schemas import AssistantMessage, Usage
+from foreplan.serve.schemas import AssistantMessage, PromptTokensDetails, Usage
 from foreplan.types import Completion
 
 logger = logging.getLogger("foreplan.serve")
@@ -55,7 +55,8 @@ class GenerationCancelled(Exception):
 
 def usage_of(c: Completion) -> Usage:
     return Usage(prompt_tokens=c.usage.prompt_tokens, completion_tokens=c.usage.completion_tokens,
-                 total_tokens=c.usage.prompt_tokens + c.usage.completion_tokens)
+                 total_tokens=c.usage.prompt_tokens + c.usage.completion_tokens,
+                 prompt_tokens_details=PromptTokensDetails(cached_tokens=c.usage.cached_tokens))
 
 
 def sse(data: Mapping[str, Any] | str) -> str:
