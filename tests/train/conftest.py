@@ -30,21 +30,31 @@ def qwen_tokenizer():
     return load_tokenizer(resolve_source("qwen2.5-coder-0.5b"))
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory, qwen_tokenizer) -> Path:
-    """A 2-layer Qwen2 with hidden size 16 and Qwen's real tokenizer: trains in milliseconds."""
+def _save_tiny_qwen(folder: Path, tokenizer, hidden: int) -> Path:
+    """A 2-layer Qwen2 of width ``hidden`` with Qwen's real tokenizer, saved in ``folder``."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    folder = tmp_path_factory.mktemp("tiny-qwen")
     torch.manual_seed(0)
-    config = Qwen2Config(vocab_size=len(qwen_tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=512,
-                         tie_word_embeddings=True, bos_token_id=qwen_tokenizer.bos_token_id,
-                         eos_token_id=qwen_tokenizer.eos_token_id)
+    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
+                         num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
+                         max_position_embeddings=512, tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id)
     Qwen2ForCausalLM(config).save_pretrained(folder)
-    qwen_tokenizer.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen(tmp_path_factory, qwen_tokenizer):
+    """``tiny_qwen(hidden)``: the folder of a 2-layer Qwen2 of that width."""
+    return lambda hidden: _save_tiny_qwen(tmp_path_factory.mktemp(f"qwen-{hidden}"), qwen_tokenizer, hidden)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_qwen) -> Path:
+    """Hidden size 16: trains in milliseconds."""
+    return tiny_qwen(16)
 
 
 @pytest.fixture

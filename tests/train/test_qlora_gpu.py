@@ -20,18 +20,8 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available() or importlib.util.
 
 
 @pytest.fixture(scope="module")
-def aligned_model(tmp_path_factory, qwen_tokenizer) -> Path:
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    folder = tmp_path_factory.mktemp("qwen-64")
-    torch.manual_seed(0)
-    config = Qwen2Config(vocab_size=len(qwen_tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=512,
-                         tie_word_embeddings=True, bos_token_id=qwen_tokenizer.bos_token_id,
-                         eos_token_id=qwen_tokenizer.eos_token_id)
-    Qwen2ForCausalLM(config).save_pretrained(folder)
-    qwen_tokenizer.save_pretrained(folder)
-    return folder
+def aligned_model(tiny_qwen) -> Path:
+    return tiny_qwen(64)
 
 
 @pytest.mark.parametrize("checkpointing", ["false", "true"])
