@@ -173,3 +173,15 @@ def test_a_checkpoint_keeps_every_random_generator():
     state = rng_state()
     assert {"python", "numpy", "torch", "cuda"} <= state.keys()
     assert (state["cuda"] is None) == (not torch.cuda.is_available())
+
+
+def test_parameter_counts_come_from_peft_for_an_adapter(tiny_model):
+    from foreplan.train.setup import load_model, make_trainable, trainable_summary
+    from foreplan.train.source import resolve_source
+
+    base = load_model(resolve_source(str(tiny_model)), cuda=False, quantize_4bit=False)
+    plain_total = sum(p.numel() for p in base.parameters())
+    model = make_trainable(base, build_args(_argv(tiny_model, tiny_model, tiny_model)))
+    trainable, total = trainable_summary(model)
+    adapter = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert trainable == adapter > 0 and total == plain_total + adapter

@@ -135,6 +135,10 @@ def enable_checkpointing(model: Any) -> None:
 
 
 def trainable_summary(model: Any) -> tuple[int, int]:
+    """(trainable, total) parameters; PEFT's count where it wraps the model, since it
+    unpacks bitsandbytes' 4-bit weights (two to a byte) that ``numel`` counts packed."""
+    if hasattr(model, "get_nb_trainable_parameters"):
+        return model.get_nb_trainable_parameters()
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return trainable, total
