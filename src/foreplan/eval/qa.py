@@ -257,6 +257,11 @@ def _cache_use(rows: list[Row]) -> tuple[float | None, float | None]:
     return (prompt - cached + generated) / len(rows), (cached / prompt if prompt else 0.0)
 
 
+def cache_use_text(s: Summary) -> str:
+    """One strategy's computed tokens and cached share, as the report and the table say it."""
+    return f"{s.strategy} {s.computed:.0f}/task ({s.cached_share:.0%} of prompt tokens cached)"
+
+
 def render_table(report: Report):
     """A rich table of the summaries (and a caption with the ReWOO/ReAct ratios)."""
     from rich.table import Table
@@ -271,8 +276,9 @@ def render_table(report: Report):
     notes = []
     if report.ratios:
         notes.append(f"ReWOO/ReAct: tokens {report.ratios['tokens']:.2f}×, latency {report.ratios['seconds']:.2f}×")
-    notes += [f"{s.strategy}: {s.computed:.0f} tokens computed/task, {s.cached_share:.0%} of prompt cached"
-              for s in report.summaries.values() if s.computed is not None]
+    cache = [cache_use_text(s) for s in report.summaries.values() if s.computed is not None]
+    if cache:
+        notes.append("tokens computed: " + "; ".join(cache))
     if notes:
         table.caption = "\n".join(notes)
     return table

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from foreplan.eval.qa import Report
+from foreplan.eval.qa import Report, cache_use_text
 
 
 def markdown(report: Report) -> str:
@@ -26,11 +26,10 @@ def markdown(report: Report) -> str:
     if report.ratios:
         lines += ["", f"ReWOO / ReAct: tokens {report.ratios['tokens']:.2f}×, "
                       f"latency {report.ratios['seconds']:.2f}× (same questions, same model)."]
-    cache = [s for s in report.summaries.values() if s.computed is not None]
+    cache = [cache_use_text(s) for s in report.summaries.values() if s.computed is not None]
     if cache:
         lines += ["", "Tokens the model computed (prompt tokens not served from the KV prefix cache, plus "
-                      "generated ones): " + "; ".join(f"{s.strategy} {s.computed:.0f}/task ({s.cached_share:.0%} "
-                                                      "of prompt tokens cached)" for s in cache) + "."]
+                      "generated ones): " + "; ".join(cache) + "."]
     wrong = [r for r in report.rows if not r.correct][:10]
     if wrong:
         lines += ["", "## First wrong answers", "", "| id | strategy | gold | answer |", "|---|---|---|---|"]

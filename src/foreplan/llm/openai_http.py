@@ -167,7 +167,7 @@ class OpenAIHttpLLM:
             except ValueError as exc:
                 raise LLMError(f"{self.base_url}/chat/completions streamed a chunk that is not JSON ({exc}). "
                                "Is it an OpenAI-compatible server?") from None
-        used = usage_of(usage)
+        used = read_usage(usage)
         return Completion(text.finish(), used, "stop" if text.stopped else finish)
 
     def _generate_with_schema(self, body: dict[str, Any], schema: dict[str, Any]) -> Completion:
@@ -259,7 +259,7 @@ class OpenAIHttpLLM:
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         return Completion(
             text or "",
-            usage_of(usage),
+            read_usage(usage),
             choice.get("finish_reason") or "stop",
         )
 
@@ -300,7 +300,7 @@ def parse_openai_spec(spec: str, **options: Any) -> OpenAIHttpLLM:
     return OpenAIHttpLLM(url, model or None, **options)
 
 
-def usage_of(usage: dict[str, Any]) -> Usage:
+def read_usage(usage: dict[str, Any]) -> Usage:
     """A server's ``usage`` object; ``prompt_tokens_details.cached_tokens`` where it says
     how much of the prompt came from its cache (OpenAI, vLLM, foreplan serve)."""
     details = usage.get("prompt_tokens_details")
