@@ -99,3 +99,24 @@ def test_run_end_to_end_through_the_cli(tmp_path):
     assert out["usage"]["solver"]["completion_tokens"] > 0
     events = [json.loads(line)["event"] for line in trace.read_text().splitlines()]
     assert events[0] == "run_started" and events[-1] == "answer"
+
+
+def test_version_prints_the_installed_version():
+    from importlib import metadata
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"foreplan {metadata.version('foreplan')}"
+
+
+def test_doctor_reports_the_versions_and_model_hashes_a_bug_report_needs():
+    from foreplan.llm.registry import MODELS
+
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 0, result.output
+    facts = json.loads(result.output)
+    for dist in ("llama-cpp-python", "transformers", "peft", "torch"):
+        assert facts["packages"][dist], dist  # the test extra installs every one of them
+    assert {m["name"]: m["sha256"] for m in facts["models"]} == {m.name: m.sha256 for m in MODELS.values()}
+    assert all(a["state"] == "verified" for a in facts["adapters"])
+    text = CliRunner().invoke(app, ["doctor"], terminal_width=60).output
+    assert all(m.sha256 in text for m in MODELS.values())  # whole hashes, never cut by a table

@@ -13,8 +13,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from foreplan import Agent, ScriptedLLM
-from foreplan.cli_demo import DEMO_TASK, demo, run_demo
-from foreplan.cli_tools import load_toolkit
+from foreplan.cli.demo import DEMO_TASK, demo, run_demo
+from foreplan.cli.common import load_toolkit
 from foreplan.tools.sql import movies_db_path
 from foreplan.types import Status
 
@@ -63,12 +63,12 @@ def test_print_toolkit_writes_a_usable_toolkit_file(tmp_path, monkeypatch) -> No
 
 
 def _run_default_demo():
-    from foreplan.cli import _agent
+    from foreplan.cli.common import build_agent
     from foreplan.llm.registry import DEFAULT_CALLER, DEFAULT_PLANNER
 
     os.environ.setdefault("FOREPLAN_THREADS", "1")
     console = Console(file=io.StringIO(), width=120)
-    return run_demo(console, lambda path: _agent(DEFAULT_PLANNER, DEFAULT_CALLER, None, True, 6, toolkit_file=path),
+    return run_demo(console, lambda path: build_agent(DEFAULT_PLANNER, DEFAULT_CALLER, None, True, 6, toolkit_file=path),
                     live=False)
 
 

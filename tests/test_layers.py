@@ -13,17 +13,16 @@ PACKAGE = Path(foreplan.__file__).parent
 
 #: Each layer may import from itself and from the layers listed for it.
 LAYERS = {
-    "errors": set(), "types": set(), "events": {"types"},
+    "errors": set(), "types": set(), "events": {"types"}, "bridge": set(),
     "tools": {"errors", "types", "llm"}, "llm": {"errors", "types"}, "prompts": set(),
     "plan": {"errors", "types", "tools", "llm", "prompts"},
     "execute": {"errors", "types", "events", "tools", "llm", "prompts"},
     "solve": {"errors", "types", "llm", "prompts"},
     "trace": {"events"},
-    "agent": {"errors", "types", "events", "tools", "llm", "plan", "execute", "solve", "trace", "prompts"},
+    "agent": {"errors", "types", "events", "bridge", "tools", "llm", "plan", "execute", "solve", "trace", "prompts"},
     "train": {"errors", "types", "llm"}, "export": {"errors", "types", "llm"},
 }
-ENTRY_POINTS = {"cli", "cli_view", "cli_tools", "cli_eval", "cli_train", "cli_export", "cli_data", "cli_demo", "serve", "eval",
-                "synth", "__init__"}
+ENTRY_POINTS = {"cli", "serve", "eval", "synth", "__init__"}
 
 
 def _layer(path: Path) -> str:

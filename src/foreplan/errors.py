@@ -6,7 +6,8 @@ only behind ``--debug``). Each message says what happened and what to do about i
     ForeplanError
     ├── ConfigError                 bad instruction, option or file given by the user
     │   ├── ToolsFileError          a ``--tools`` file that is missing, fails to import or defines no tool
-    │   └── ToolDefinitionError     a function that cannot become a tool (missing hint or docs)
+    │   ├── ToolDefinitionError     a function that cannot become a tool (missing hint or docs)
+    │   └── ExportError             an adapter or base model that cannot be exported
     ├── ModelError
     │   ├── UnknownModelError       a ``--model`` that is no registry name, GGUF path or openai: URL
     │   ├── ModelFileError          a missing part, a partial or corrupt model file
@@ -20,9 +21,23 @@ only behind ``--debug``). Each message says what happened and what to do about i
     ├── TrainError                  fine-tuning cannot start or go on
     │   ├── TrainConfigError        an unknown flag, a bad value, a folder that would be overwritten
     │   └── DatasetError            a dataset that is missing, empty or has unusable rows
+    │       ├── RowError            one row that cannot become a conversation (train/formats.py)
+    │       └── Dropped             one source row or synthesized call left out (synth/caller_data.py)
     ├── ToolError                   raised *inside* tools: becomes evidence, never ends a run
     │   └── RetryableToolError      a failure worth trying again (network blip, rate limit)
     └── RunCancelled                the user pressed Ctrl-C; the partial result is attached
+
+Also ``DatasetError`` (and so ``RowError``, ``Dropped``) and ``TrainConfigError`` are
+``ConfigError``s; ``RowError`` and ``Dropped`` are ``ValueError``s too, since they are
+counted per row where they are raised and rarely leave their module. ``MissingExtraError``
+has ``BfclNotInstalledError`` (eval/bfcl_data.py), which names bfcl-eval's own install.
+
+Outside the tree, on purpose: the server's ``APIError`` family (serve/errors.py) is an
+HTTP answer (status, OpenAI error type, code), raised and answered only inside the
+server, which maps every ``ForeplanError`` to one of them; keeping the two apart means an
+``except ForeplanError`` in the server can never swallow an answer meant for the client.
+``GenerationCancelled`` (serve/streaming.py) is the server's signal that a client has
+gone, and never leaves its worker thread.
 
 Tool failures are not run failures: the worker records them as evidence so that the
 solver (and the user) can see "step 2 failed: timeout after 10 s" and the run goes on.

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 #: ``#E3`` or a typed field of it: ``#E2.rows[0].Title``. The negative look-ahead keeps
 #: ``#E10`` from reading as ``#E1`` followed by ``0``.
 REFERENCE_RE = re.compile(r"#E(?P<num>\d+)(?!\d)(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)")
+
+
+def step_id(digits: str) -> str:
+    r"""``E<n>`` from the digits after ``#E``: the one normalisation of step ids, used for
+    step definitions and references alike. Leading zeros go (``#E01`` is ``E1``), and any
+    Unicode digit reads as its value (``\d`` matches ``١``, so ``#E١`` is ``E1``); not
+    ``int()``, which refuses more than 4300 digits."""
+    return "E" + ("".join(str(unicodedata.digit(c)) for c in digits).lstrip("0") or "0")
 
 
 @dataclass(frozen=True)
@@ -37,8 +46,7 @@ def find_references(text: str) -> list[Reference]:
         path: list[str | int] = []
         for part in re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", m.group("path")):
             path.append(part[0] if part[0] else int(part[1]))
-        num = m.group("num").lstrip("0") or "0"  # not int(): a 5000-digit id must not raise
-        refs.append(Reference(f"E{num}", tuple(path), m.group(0), m.start()))
+        refs.append(Reference(step_id(m.group("num")), tuple(path), m.group(0), m.start()))
     return refs
 
 

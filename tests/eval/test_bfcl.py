@@ -136,7 +136,7 @@ def test_the_installed_package_has_the_five_categories() -> None:
 def test_the_command_refuses_an_unknown_category_before_loading_a_model() -> None:
     from typer.testing import CliRunner
 
-    from foreplan.cli_eval import eval_app
+    from foreplan.cli.eval import eval_app
 
     result = CliRunner().invoke(eval_app, ["bfcl", "--categories", "simple_python,nope", "--model", "nope"])
     assert result.exit_code == 1 and "unknown BFCL category 'nope'" in " ".join(result.output.split())

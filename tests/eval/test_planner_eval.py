@@ -122,7 +122,7 @@ def test_the_embedded_0_5b_plans_two_held_out_tasks(toolbox: Toolbox, tmp_path: 
 def test_the_command_refuses_a_missing_task_file_before_loading_a_model(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from foreplan.cli_eval import eval_app
+    from foreplan.cli.eval import eval_app
 
     result = CliRunner().invoke(eval_app, ["planner", "--tasks", str(tmp_path / "none.jsonl"), "--model", "nope"])
     assert result.exit_code == 1 and "does not exist" in " ".join(result.output.split())  # rich wraps lines

@@ -7,7 +7,7 @@ import re
 
 from typer.testing import CliRunner
 
-from foreplan.cli_eval import eval_app
+from foreplan.cli.eval import eval_app
 from foreplan.eval.qa import render_table, run_qa
 from foreplan.llm.base import GenerationOptions, Message
 from foreplan.llm.scripted import ScriptedLLM
@@ -170,13 +170,13 @@ def test_cli_writes_its_folder_and_resumes_without_asking_again(data_dir, tmp_pa
     out = tmp_path / "qa"
     args = ["qa", "--dataset", "gsm8k", "--limit", "1", "--strategy", "both", "--data-dir", str(data_dir),
             "--index-dir", str(tmp_path), "--out", str(out), "--model", "scripted"]
-    monkeypatch.setattr(foreplan.llm.resolve, "resolve_model", lambda spec: ScriptedLLM(["ok"] + [Script()] * 20))
+    monkeypatch.setattr(foreplan.llm.resolve.ModelRegistry, "resolve", lambda self, spec, progress=None: ScriptedLLM(["ok"] + [Script()] * 20))
     first = CliRunner().invoke(eval_app, args)
     assert first.exit_code == 0, first.output
     assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md", "results.jsonl", "tokens.png"]
     assert len((out / "results.jsonl").read_text().splitlines()) == 2
     # Resumed: only the warm-up call reaches the model (a second question would exhaust it).
-    monkeypatch.setattr(foreplan.llm.resolve, "resolve_model", lambda spec: ScriptedLLM(["ok"]))
+    monkeypatch.setattr(foreplan.llm.resolve.ModelRegistry, "resolve", lambda self, spec, progress=None: ScriptedLLM(["ok"]))
     second = CliRunner().invoke(eval_app, [*args, "--resume"])
     assert second.exit_code == 0, second.output
     assert json.loads((out / "report.json").read_text())["summaries"]["react"]["n"] == 1

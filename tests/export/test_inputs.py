@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from foreplan.cli_export import _show_agreement, export_app
+from foreplan.cli.export import _show_agreement, export_app
 from foreplan.errors import UnknownModelError
 from foreplan.export.adapter import read_adapter
 from foreplan.export.base import ExportError, open_base

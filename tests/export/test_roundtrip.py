@@ -58,7 +58,7 @@ def test_gguf_adapter_changes_the_output_and_matches_peft(trained, tmp_path):
 def test_merge_to_q8_0_passes_verify(trained, tmp_path):
     _, folder, base = trained
     out = tmp_path / "merged-q8_0.gguf"
-    from foreplan.cli_export import export_app
+    from foreplan.cli.export import export_app
 
     result = CliRunner().invoke(export_app, [
         "merge", str(folder), "--base", str(base), "--quant", "Q8_0", "-o", str(out), "--verify", "--tokens", "24",

@@ -238,3 +238,11 @@ plan_fragments = st.sampled_from(
 @given(st.lists(plan_fragments, max_size=25).map("".join))
 def test_plan_shaped_noise_parses_or_raises_plan_parse_error(text: str) -> None:
     _check_parse(text)
+
+
+def test_a_step_and_its_reference_agree_on_unicode_digits():
+    # One normalisation for both: "#E١" (Arabic-Indic one) defines E1, and a reference
+    # written the same way depends on E1, not on an id no step has.
+    plan = parse_plan("Plan: a\n#E١ = calculator[1 + 1]\nPlan: b\n#E2 = calculator[#E١ * 2]\n")
+    assert [s.id for s in plan.steps] == ["E1", "E2"]
+    assert plan.steps[1].depends_on == ["E1"]

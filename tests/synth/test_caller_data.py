@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from foreplan.cli_data import data_app
+from foreplan.cli.data import data_app
 from foreplan.synth import caller_data
 from foreplan.synth.caller_data import (
     Dropped,

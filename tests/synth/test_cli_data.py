@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from foreplan.cli_data import data_app
+from foreplan.cli.data import data_app
 
 
 def test_synth_plans_writes_the_files_and_reports_drops(tmp_path: Path) -> None:

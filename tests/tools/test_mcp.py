@@ -83,7 +83,7 @@ def server_py(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def stdio_tools(server_py: Path) -> Iterator[dict]:
     tools = load_mcp_tools(MCPServerSpec("films", sys.executable, (str(server_py),), timeout_s=3))
     yield {t.name: t for t in tools}
-    tools[0].fn.connection.close()
+    tools[0].close()
 
 
 def test_tools_are_listed_with_their_schemas(stdio_tools: dict) -> None:
@@ -123,10 +123,8 @@ def test_planned_and_called_through_the_worker(stdio_tools: dict) -> None:
 
 
 def test_timeout_becomes_a_tool_error_then_the_server_still_answers(stdio_tools: dict) -> None:
-    started = time.monotonic()
-    with pytest.raises(ToolError, match="timed out|did not answer"):
+    with pytest.raises(ToolError, match="timed out|did not answer"):  # not "awake" after 30 s
         stdio_tools["films_sleep"](seconds=30)
-    assert time.monotonic() - started < 10
     assert stdio_tools["films_director_of"](title="Memento")["director"] == "Christopher Nolan"
 
 
@@ -135,7 +133,7 @@ def test_crash_is_a_tool_error_and_the_next_call_restarts_the_server(server_py: 
     with pytest.raises(ToolError, match=r"MCP server 'films'.*[Cc]onnection closed.*films server ready"):
         tools["crash"](reason="test")
     assert tools["director_of"](title="Tenet")["title"] == "Tenet"
-    tools["crash"].fn.connection.close()
+    tools["crash"].close()
 
 
 def test_crash_in_a_run_is_evidence_not_a_crash(server_py: Path) -> None:
@@ -146,7 +144,7 @@ def test_crash_in_a_run_is_evidence_not_a_crash(server_py: Path) -> None:
     result = Agent(planner, Toolkit(tools), caller=ScriptedLLM([])).run("Crash the server")
     assert result.evidence["E1"].status is Status.ERROR and "films_crash failed" in result.evidence["E1"].error
     assert result.answer == "It failed."
-    tools[0].fn.connection.close()
+    tools[0].close()
 
 
 @pytest.mark.parametrize(
@@ -160,10 +158,8 @@ def test_crash_in_a_run_is_evidence_not_a_crash(server_py: Path) -> None:
     ],
 )  # fmt: skip
 def test_server_that_cannot_start_is_a_config_error(spec: MCPServerSpec, match: str) -> None:
-    started = time.monotonic()
     with pytest.raises(ConfigError, match=match + r".*\[\[mcp\]\] entry"):
         load_mcp_tools(spec)
-    assert time.monotonic() - started < 15
 
 
 def test_toolkit_file_adds_servers_and_refuses_clashes(tmp_path: Path, server_py: Path) -> None:
@@ -171,7 +167,7 @@ def test_toolkit_file_adds_servers_and_refuses_clashes(tmp_path: Path, server_py
     (tmp_path / "ok.toml").write_text('tools = ["calculator"]\n' + entry + 'tools = ["director_of"]\n')
     toolkit = build_toolkit(load_toolkit_config(tmp_path / "ok.toml"))
     assert toolkit.names == ["calculator", "films_director_of"]
-    toolkit.get("films_director_of").fn.connection.close()
+    toolkit.get("films_director_of").close()
     (tmp_path / "clash.toml").write_text('tools = ["calculator"]\n' + entry.replace('name = "films"', 'name = "x"')
                                          + 'prefix = ""\n' + 'tools = ["crash"]\n'
                                          + entry.replace('name = "films"', 'name = "y"') + 'prefix = ""\n')  # fmt: skip
@@ -208,7 +204,7 @@ def test_streamable_http_server(server_py: Path, tmp_path: Path) -> None:
         assert toolkit.get("films_director_of")(title="Dunkirk")["title"] == "Dunkirk"
         with pytest.raises(ToolError, match="Error executing tool fail"):
             toolkit.get("films_fail")(reason="x")
-        toolkit.get("films_fail").fn.connection.close()
+        toolkit.get("films_fail").close()
     finally:
         proc.terminate()
         proc.wait(timeout=10)

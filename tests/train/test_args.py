@@ -64,7 +64,16 @@ def test_flags_that_cannot_apply_on_the_cpu_are_said_once():
     said = notices(build_args(SEED + ["--fp16", "--finetuning_type", "qlora"]), cuda=False)
     assert sum("flash_attn" in s for s in said) == 1
     assert any("QLoRA" in s and "bf16" in s for s in said) and any("--fp16" in s for s in said)
-    assert not any("flash_attn" in s for s in notices(build_args(SEED), cuda=True))
+
+
+def test_precision_and_attention_flags_say_what_is_applied_on_cuda():
+    said = notices(build_args(SEED + ["--fp16", "--bf16"]), cuda=True)
+    assert [s.split(":")[0] for s in said if s.startswith(("--bf16", "--fp16", "--flash_attn"))] == [
+        "--bf16", "--fp16", "--flash_attn fa2"]
+    assert any(s.startswith("--bf16: applied") for s in said)
+    assert any(s.startswith("--fp16: not applied") for s in said)
+    assert any(s.startswith("--flash_attn fa2: not applied") for s in said)
+    assert not any(s.startswith(("--bf16", "--fp16", "--flash_attn")) for s in notices(build_args(SEED[:-1]), cuda=True))
 
 
 def test_deepspeed_auto_batch_settings_are_filled_in(tmp_path):

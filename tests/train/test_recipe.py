@@ -55,7 +55,7 @@ def test_full_and_freeze_train_plain_weights(tiny_model, alpaca_dir, tmp_path, k
 
 def test_resume_after_kill_9_continues_the_same_loss_curve(tiny_model, alpaca_dir, tmp_path):
     def command(out: Path, *extra: str) -> list[str]:
-        return [sys.executable, "-m", "foreplan.cli_train", *_argv(tiny_model, alpaca_dir, out, "--max_steps", "60",
+        return [sys.executable, "-m", "foreplan.cli.train", *_argv(tiny_model, alpaca_dir, out, "--max_steps", "60",
                                                                   "--save_steps", "10", "--lora_dropout", "0.1", *extra)]
 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -146,7 +146,7 @@ def test_runs_under_accelerate_launch_with_two_cpu_processes(tiny_model, alpaca_
     # On a machine without CUDA, accelerate's --multi_gpu launcher runs MULTI_CPU (gloo); --cpu would
     # silently start a single process. CUDA is hidden: two processes on one GPU is not this test.
     done = subprocess.run(["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "foreplan.cli_train",
+                           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "foreplan.cli.train",
                            *_argv(tiny_model, alpaca_dir, out, "--max_steps", "4")],
                           capture_output=True, text=True, timeout=300,
                           env={**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""})

@@ -72,8 +72,8 @@ def load_ast_checker() -> Callable[..., dict[str, Any]]:
     try:
         from bfcl_eval.constants.enums import Language
         from bfcl_eval.eval_checker.ast_eval.ast_checker import ast_checker
-    except ImportError:
-        raise BfclNotInstalledError() from None
+    except ImportError as exc:
+        raise BfclNotInstalledError() from exc
 
     def check(functions: list[dict[str, Any]], calls: list[dict[str, Any]], truth: list[dict[str, Any]],
               category: str) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def _gsm8k(path: Path) -> Iterator[Example]:
                 obj = json.loads(line)
                 yield Example(f"gsm8k-{lineno - 1}", obj["question"], gsm8k_gold(obj["answer"]), "gsm8k")
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise ConfigError(f"{path}, line {lineno}: not a GSM8K record ({type(exc).__name__}: {exc}).") from None
+                raise ConfigError(f"{path}, line {lineno}: not a GSM8K record ({type(exc).__name__}: {exc}).") from exc
 
 
 def _hotpotqa(path: Path) -> Iterator[Example]:
@@ -97,7 +97,7 @@ def _hotpotqa(path: Path) -> Iterator[Example]:
             for i, r in enumerate(records)
         ]
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(f"{path} is not a HotpotQA file ({type(exc).__name__}: {exc}).") from None
+        raise ConfigError(f"{path} is not a HotpotQA file ({type(exc).__name__}: {exc}).") from exc
     yield from examples
 
 

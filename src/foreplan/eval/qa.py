@@ -33,7 +33,7 @@ from foreplan.eval.datasets import (
 from foreplan.eval.metrics import exact_match, f1_score, numeric_match
 from foreplan.eval.react import DEFAULT_MAX_ITERATIONS, run_react
 from foreplan.eval.results import append_result, start_results
-from foreplan.llm.base import LLM, GenerationOptions
+from foreplan.llm.base import LLM, warm_up
 from foreplan.tools import corpus
 from foreplan.tools.calculator import calculator
 from foreplan.tools.llm_tool import llm_tool
@@ -177,7 +177,7 @@ def run_qa(
     examples = load_examples(dataset, data_dir, limit)
     toolkit = build_toolkit(dataset, data_dir, index_dir)
     if warmup:
-        llm.generate([{"role": "user", "content": "Hi"}], GenerationOptions(max_tokens=1))
+        warm_up(llm)
     done: dict[str, dict[str, Any]] = {}
     if results_path is not None:
         done = start_results(results_path, resume, key=lambda r: f"{r['strategy']}:{r['id']}")

@@ -35,7 +35,7 @@ def read_json_lines(path: Path, what: str) -> Iterator[tuple[int, Any]]:
         try:
             yield number, json.loads(line)
         except ValueError as exc:
-            raise ConfigError(f"{path}:{number} is not JSON ({exc})") from None
+            raise ConfigError(f"{path}:{number} is not JSON ({exc})") from exc
 
 
 def read_results(path: Path, key: Key = _by_id) -> dict[str, dict[str, Any]]:

@@ -68,7 +68,7 @@ class FunctionCaller:
         try:
             completion = self.llm.generate([{"role": "user", "content": prompt}], options)
         except LLMError as exc:
-            raise ToolError(f"the function caller failed: {exc}") from None
+            raise ToolError(f"the function caller failed: {exc}") from exc
         arguments = _json_object(completion.text)
         if arguments is None:
             raise ToolError(f"the function caller did not reply with a JSON object: {completion.text[:200]!r}")

@@ -62,9 +62,9 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
     try:
         (n,) = struct.unpack("<Q", data[:8])
         header = json.loads(data[8:8 + n])
-    except (struct.error, ValueError):
+    except (struct.error, ValueError) as exc:
         raise ExportError(f"{path} is not a safetensors file; save the adapter again with "
-                          "model.save_pretrained(folder).") from None
+                          "model.save_pretrained(folder).") from exc
     body, out = memoryview(data)[8 + n:], {}
     for key, info in header.items():
         if key == "__metadata__":
@@ -140,7 +140,7 @@ def read_adapter(folder: str | Path) -> LoraAdapter:
     try:
         config = json.loads(config_path.read_text())
     except ValueError as exc:
-        raise ExportError(f"{config_path} is not valid JSON ({exc}).") from None
+        raise ExportError(f"{config_path} is not valid JSON ({exc}).") from exc
     _check_config(config, folder)
     weights = folder / "adapter_model.safetensors"
     if not weights.is_file():

@@ -132,7 +132,7 @@ def open_base(spec: str | Path) -> BaseGGUF:
     try:
         reader = gguf.GGUFReader(path)
     except (ValueError, OSError) as exc:
-        raise ExportError(f"{path} cannot be read as GGUF ({exc}); it may be partial or corrupt.") from None
+        raise ExportError(f"{path} cannot be read as GGUF ({exc}); it may be partial or corrupt.") from exc
     arch_field = reader.fields.get("general.architecture")
     if arch_field is None:
         raise ExportError(f"{path} has no general.architecture; it is not a llama.cpp model file.")

@@ -50,9 +50,9 @@ def merged_tensor(tensor: Any, pair: MappedPair) -> np.ndarray:
 
     try:
         w = gguf.quants.dequantize(tensor.data, tensor.tensor_type)
-    except NotImplementedError:
+    except NotImplementedError as exc:
         raise ExportError(f"The gguf package cannot dequantize {tensor.name} ({tensor.tensor_type.name}); "
-                          "merge into a base quantized differently, or export the adapter with `export lora`.") from None
+                          "merge into a base quantized differently, or export the adapter with `export lora`.") from exc
     w = np.asarray(w, dtype=np.float32).reshape(pair.b.shape[0], pair.a.shape[1])
     return w + np.float32(pair.scale) * (pair.b @ pair.a)
 

@@ -175,7 +175,7 @@ def load_peft_model(base: Path, adapter_dir: Path) -> Any:
         from peft import PeftModel
         from transformers import AutoModelForCausalLM
     except ImportError as exc:
-        raise MissingExtraError(exc.name or "torch", "train") from None
+        raise MissingExtraError(exc.name or "torch", "train") from exc
     model = AutoModelForCausalLM.from_pretrained(str(base.parent), gguf_file=base.name, dtype=torch.float32)
     with warnings.catch_warnings():
         # peft 0.21 reads transformers' deprecated is_gradient_checkpointing (FutureWarning)

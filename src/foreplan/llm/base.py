@@ -74,3 +74,9 @@ class LLM(Protocol):
             LLMError: the backend failed (load failure, HTTP error, exhausted script).
         """
         ...
+
+
+def warm_up(llm: LLM) -> None:
+    """Make one one-token call, so that loading the weights (or connecting to a server)
+    is done before anything is timed."""
+    llm.generate([{"role": "user", "content": "Hi"}], GenerationOptions(max_tokens=1))

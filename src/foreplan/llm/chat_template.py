@@ -52,7 +52,7 @@ class ChatTemplate:
             try:
                 self._template = env.from_string(source)
             except TemplateError as exc:
-                raise LLMError(f"the model's chat template does not compile: {exc}") from None
+                raise LLMError(f"the model's chat template does not compile: {exc}") from exc
 
     def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = True,
                tools: list[dict[str, Any]] | tuple[dict[str, Any], ...] | None = None) -> str:
@@ -95,4 +95,4 @@ class ChatTemplate:
                 tools=list(tools) if tools else None,
             )
         except TemplateError as exc:
-            raise LLMError(f"the model's chat template failed on these messages: {exc}") from None
+            raise LLMError(f"the model's chat template failed on these messages: {exc}") from exc

@@ -55,8 +55,8 @@ _compute_lock = threading.Lock()
 def _import_llama_cpp() -> Any:
     try:
         import llama_cpp
-    except ImportError:
-        raise MissingExtraError("llama_cpp", "llama") from None
+    except ImportError as exc:
+        raise MissingExtraError("llama_cpp", "llama") from exc
     _quiet_llama_log(llama_cpp)
     return llama_cpp
 
@@ -155,11 +155,11 @@ def _load(path: Path, n_ctx: int, lora: Path | None = None) -> LoadedModel:
             except (ValueError, RuntimeError, OSError) as exc:
                 if lora:
                     raise ModelFileError(f"llama.cpp could not apply the LoRA adapter {lora} to {path}: {exc}. "
-                                         "Was it exported for this base model (foreplan export lora)?") from None
+                                         "Was it exported for this base model (foreplan export lora)?") from exc
                 raise ModelFileError(
                     f"llama.cpp could not load {path}: {exc}. The file may be partial or corrupt; "
                     "for an embedded model run: foreplan models pull NAME --force"
-                ) from None
+                ) from exc
         return _loaded[key]
 
 
@@ -171,7 +171,7 @@ def _gbnf(source: str, kind: str, vocab: Any) -> str:
         try:
             source = llama_cpp.llama_grammar.json_schema_to_gbnf(source)
         except (ValueError, RuntimeError, KeyError, TypeError) as exc:
-            raise LLMError(f"llama.cpp cannot turn this JSON schema into a grammar: {exc}") from None
+            raise LLMError(f"llama.cpp cannot turn this JSON schema into a grammar: {exc}") from exc
     check_grammar(vocab, source)
     return source
 
@@ -226,7 +226,7 @@ class LlamaCppLLM:
                 tokens = prompt_tokens(llama, prompt)
                 reused = evaluate_prompt(llama, tokens, loaded.cache if self.prefix_cache else None)
             except ValueError as exc:  # e.g. prompt longer than the context
-                raise LLMError(f"{self.name}: {exc}") from None
+                raise LLMError(f"{self.name}: {exc}") from exc
             # Whatever options.on_text raises (a client that left) passes through unwrapped.
             if gbnf is not None and options.temperature == 0 and self.fast_grammar:
                 out = greedy_decode(llama, tokens, gbnf, options.max_tokens, options.stop, options.on_text)

@@ -166,7 +166,7 @@ class OpenAIHttpLLM:
                         finish = choice["finish_reason"]
             except ValueError as exc:
                 raise LLMError(f"{self.base_url}/chat/completions streamed a chunk that is not JSON ({exc}). "
-                               "Is it an OpenAI-compatible server?") from None
+                               "Is it an OpenAI-compatible server?") from exc
         used = read_usage(usage)
         return Completion(text.finish(), used, "stop" if text.stopped else finish)
 
@@ -203,22 +203,22 @@ class OpenAIHttpLLM:
         url = f"{self.base_url}{path}"
         try:
             yield
-        except httpx.TimeoutException:
+        except httpx.TimeoutException as exc:
             raise LLMError(
                 f"{method} {url} got no answer within {self.timeout:g} s. The server may be busy or the "
                 "model slow on its hardware: lower max_tokens, raise the timeout, or check the server's log."
-            ) from None
+            ) from exc
         except httpx.ConnectError as exc:
             raise LLMError(
                 f"Could not connect to {url} ({exc}). Is the OpenAI-compatible server running at {self.base_url}? "
                 f"Check the host and port, and that the base URL ends in /v1 (e.g. {_EXAMPLE})."
-            ) from None
+            ) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise LLMError(
                 f"{method} {url} failed: {type(exc).__name__}: {exc or 'no details'}. The server may have "
                 "crashed or dropped the connection (an invalid GBNF grammar kills llama-cpp-python's "
                 "server); check that it is still running and read its log."
-            ) from None
+            ) from exc
 
     def _json(self, response: httpx.Response, grammar: bool = False) -> Any:
         where = f"{response.request.method} {response.request.url}"
@@ -238,11 +238,11 @@ class OpenAIHttpLLM:
             raise LLMError(f"{where} answered HTTP {status}: {_server_message(response)} {hint}")
         try:
             return response.json()
-        except ValueError:
+        except ValueError as exc:
             raise LLMError(
                 f"{where} answered with a body that is not JSON: {response.text[:200]!r}. "
                 f"Is {self.base_url} an OpenAI-compatible API? Its base URL usually ends in /v1."
-            ) from None
+            ) from exc
 
     def _completion(self, response: httpx.Response, grammar: bool = False) -> Completion:
         data = self._json(response, grammar)

@@ -109,12 +109,14 @@ def get_model(name: str) -> EmbeddedModel:
     """
     try:
         return MODELS[name]
-    except KeyError:
-        known = ", ".join(MODELS)
-        raise UnknownModelError(
-            f"No embedded model named {name!r}. Known: {known}. "
-            "A GGUF file path or openai:BASE_URL#MODEL also works."
-        ) from None
+    except KeyError as exc:
+        raise unknown_model(name) from exc
+
+
+def unknown_model(name: str) -> UnknownModelError:
+    """The error for a name that is no embedded model, listing the known ones."""
+    return UnknownModelError(f"No embedded model named {name!r}. Known: {', '.join(MODELS)}. "
+                             "A GGUF file path or openai:BASE_URL#MODEL also works.")
 
 
 def cache_dir() -> Path:

@@ -41,10 +41,10 @@ def template_source(name: str) -> str:
     """
     try:
         filename = TEMPLATES[name]
-    except KeyError:
+    except KeyError as exc:
         known = ", ".join(sorted(TEMPLATES))
         raise ConfigError(f"Unknown chat template {name!r}; known templates: {known}, or 'default' "
-                          "for the template the model carries.") from None
+                          "for the template the model carries.") from exc
     return resources.files("foreplan.llm").joinpath("templates", filename).read_text()
 
 

@@ -17,10 +17,9 @@ escapes.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from foreplan.errors import PlanParseError
-from foreplan.types import Plan, Step
+from foreplan.types import Plan, Step, step_id
 
 #: ``#E1 = tool[`` (also ``E1:``, ``#E01 =``), anywhere on a line.
 _ASSIGN_RE = re.compile(r"(?<![\w#])#?E(?P<num>\d+)\s*[=:]\s*(?P<tool>[A-Za-z_][\w.\-]*)\s*\[")
@@ -35,12 +34,6 @@ _PLAN_RE = re.compile(
 _ATTEMPT_RE = re.compile(r"^\s*#E\d+\s*=")
 #: Past this many continuation lines, text is more likely commentary than plan.
 _MAX_PLAN_LINES = 5
-
-
-def _step_id(digits: str) -> str:
-    r"""``E<n>`` without leading zeros, as ``int`` would read the digits (``\d`` also
-    matches non-ASCII ones) but with no limit: ``int`` refuses more than 4300 digits."""
-    return "E" + ("".join(str(unicodedata.digit(c)) for c in digits).lstrip("0") or "0")
 
 
 def _lines(text: str) -> list[str]:
@@ -107,7 +100,7 @@ def parse_plan(text: str) -> Plan:
             close = _closing_bracket(line, m.end())
             if close is None:
                 raise PlanParseError(
-                    f"the input of #{_step_id(m.group('num'))} opens '[' but never closes it; "
+                    f"the input of #{step_id(m.group('num'))} opens '[' but never closes it; "
                     "write the step as #E1 = tool[input] on one line",
                     text=text, line=lineno, column=m.end(),
                 )
@@ -117,7 +110,7 @@ def parse_plan(text: str) -> Plan:
                 pending = [pm.group("text").strip() if pm else before]
             steps.append(
                 Step(
-                    id=_step_id(m.group("num")),
+                    id=step_id(m.group("num")),
                     plan=" ".join(p for p in pending if p).strip(),
                     tool=m.group("tool"),
                     input=line[m.end(): close].strip(),

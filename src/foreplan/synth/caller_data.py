@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from foreplan.errors import ToolError
+from foreplan.errors import DatasetError, ToolError
 from foreplan.execute.caller import FunctionCaller
 from foreplan.llm.scripted import ScriptedLLM
 from foreplan.synth.caller_steps import SYNTH_CALL_TOOLS, Args, synth_call
@@ -33,7 +33,7 @@ from foreplan.train.formats import SHAREGPT_COLUMNS, SHAREGPT_TAGS
 from foreplan.types import Step
 
 
-class Dropped(ValueError):
+class Dropped(DatasetError, ValueError):
     """A source row or a synthesized call left out; the message is the reason counted."""
 
 
@@ -81,8 +81,8 @@ def convert_trelis(row: dict[str, str], functions: dict[str, dict[str, Any]]) ->
     try:
         reply = json.loads(row["assistantResponse"])
         name, arguments = reply["function"], reply["arguments"]
-    except (ValueError, KeyError, TypeError):
-        raise Dropped("the reply is not a {function, arguments} call") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Dropped("the reply is not a {function, arguments} call") from exc
     offered = {t["name"]: t for t in tools}
     if name not in offered or not set(arguments) <= set(offered[name]["parameters"]["properties"]):
         raise Dropped("the reply calls a function or an argument the prompt does not offer")
@@ -100,8 +100,8 @@ def normalize_glaive(row: dict[str, Any]) -> dict[str, Any]:
     """
     try:
         tools = json.loads(row["tools"]) if row.get("tools") else []
-    except json.JSONDecodeError:
-        raise Dropped("tools is not JSON") from None
+    except json.JSONDecodeError as exc:
+        raise Dropped("tools is not JSON") from exc
     schemas = {t.get("name"): t.get("parameters", {}) for t in tools}
     turns = []
     for turn in row.get("conversations") or []:
@@ -113,8 +113,8 @@ def normalize_glaive(row: dict[str, Any]) -> dict[str, Any]:
                 call = json.loads(value)
                 name, arguments = call["name"], call["arguments"]
                 arguments = json.loads(arguments) if isinstance(arguments, str) else arguments
-            except (ValueError, KeyError, TypeError):
-                raise Dropped("a function call is not {name, arguments} JSON") from None
+            except (ValueError, KeyError, TypeError) as exc:
+                raise Dropped("a function call is not {name, arguments} JSON") from exc
             schema = schemas.get(name)
             if schema is None or not isinstance(arguments, dict):
                 raise Dropped("a call names a function the row does not offer")
@@ -149,8 +149,8 @@ def caller_turns(tool: Tool, plan: str, text: str, arguments: Args) -> list[tupl
                                                                 for f in dataclasses.fields(tool)})
     try:
         FunctionCaller(llm).arguments(Step("E1", plan, tool.name, text), asked, text)
-    except ToolError:
-        raise Dropped("the arguments do not fit the tool's schema") from None
+    except ToolError as exc:
+        raise Dropped("the arguments do not fit the tool's schema") from exc
     if not llm.calls:
         raise Dropped("the input already fits the schema, so the caller model is not asked")
     roles = {"user": "human", "assistant": "gpt"}

@@ -134,10 +134,10 @@ def _visit_home(client: Any, home_url: str) -> None:
 
     try:
         client.get(home_url, headers={"Accept": "text/html"})
-    except httpx.TimeoutException:
-        raise RetryableToolError(f"Bilibili ({home_url}) timed out; please try again or use another tool.") from None
+    except httpx.TimeoutException as exc:
+        raise RetryableToolError(f"Bilibili ({home_url}) timed out; please try again or use another tool.") from exc
     except httpx.HTTPError as exc:
-        raise RetryableToolError(f"Bilibili ({home_url}) could not be reached ({exc}); please try again later.") from None
+        raise RetryableToolError(f"Bilibili ({home_url}) could not be reached ({exc}); please try again later.") from exc
 
 
 def _video(hit: dict[str, Any]) -> dict[str, Any]:

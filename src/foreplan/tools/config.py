@@ -133,17 +133,17 @@ def load_toolkit_config(path: str | Path) -> ToolkitConfig:
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"toolkit file {path} does not exist") from None
+    except FileNotFoundError as exc:
+        raise ConfigError(f"toolkit file {path} does not exist") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read toolkit file {path}: {exc}") from None
+        raise ConfigError(f"cannot read toolkit file {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"toolkit file {path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"toolkit file {path} is not valid TOML: {exc}") from exc
     try:
         config = ToolkitConfig.model_validate(data)
     except pydantic.ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"toolkit file {path}: {problems}") from None
+        raise ConfigError(f"toolkit file {path}: {problems}") from exc
     base = path.parent
     config.workspace = base / config.workspace
     config.tools_files = [base / p for p in config.tools_files]

@@ -130,7 +130,7 @@ def documents_from_jsonl(path: Path) -> Iterator[Document]:
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise ConfigError(f"{where}: not valid JSON ({exc.msg}).") from None
+                    raise ConfigError(f"{where}: not valid JSON ({exc.msg}).") from exc
                 if not isinstance(obj, dict) or not isinstance(obj.get("title"), str) or not isinstance(
                     obj.get("text"), str
                 ):
@@ -161,7 +161,7 @@ def documents_from_hotpotqa(path: Path) -> list[Document]:
                 if title not in seen:  # the same paragraph recurs across questions
                     seen[title] = Document(title, "".join(sentences).strip(), f"hotpotqa:{title}")
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{file} is not a HotpotQA file ({type(exc).__name__}: {exc}).") from None
+        raise ConfigError(f"{file} is not a HotpotQA file ({type(exc).__name__}: {exc}).") from exc
     return list(seen.values())
 
 
@@ -281,6 +281,6 @@ def search_index(path: Path, query: str, k: int = 3) -> list[dict[str, Any]]:
         finally:
             db.close()
     except sqlite3.Error as exc:
-        raise ToolError(f"The search index at {path} is unreadable ({exc}). {_REBUILD_HINT}") from None
+        raise ToolError(f"The search index at {path} is unreadable ({exc}). {_REBUILD_HINT}") from exc
     # FTS5's bm25() is negative, lower meaning better; flip it so higher is better.
     return [{"title": t, "text": x, "source": s, "score": round(-r, 4)} for t, x, s, r in rows]

@@ -168,8 +168,8 @@ def _commit(folder: int, tmp: str, name: str, shown: str, overwrite: bool) -> No
             return
         try:  # link() fails if the name exists, so a file created meanwhile is never clobbered
             os.link(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
-        except FileExistsError:
-            raise _refuse(shown, "a file of that name appeared meanwhile", "choose another name") from None
+        except FileExistsError as exc:
+            raise _refuse(shown, "a file of that name appeared meanwhile", "choose another name") from exc
         except OSError as exc:  # no hard links here (FAT, some network filesystems): re-check, rename
             if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP) or _lstat(name, folder) is not None:
                 raise
@@ -233,8 +233,8 @@ def make_save_file(workspace: Path, *, overwrite: bool = False, max_bytes: int =
             raise _refuse(path, f"the content is over the {max_bytes}-byte limit", "save less text")
         try:
             data = content.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _refuse(path, "the content holds a lone surrogate, not text", "send valid Unicode") from None
+        except UnicodeEncodeError as exc:
+            raise _refuse(path, "the content holds a lone surrogate, not text", "send valid Unicode") from exc
         if len(data) > max_bytes:
             raise _refuse(path, f"the content is {len(data)} bytes, over the {max_bytes}-byte limit", "save less text")
         if not _HAS_DIR_FD:
@@ -242,7 +242,7 @@ def make_save_file(workspace: Path, *, overwrite: bool = False, max_bytes: int =
         try:
             _save(root, parts, data, path, overwrite)
         except OSError as exc:
-            raise ToolError(f"could not save {path[:120]!r}: {exc.strerror or exc}. Please try another path.") from None
+            raise ToolError(f"could not save {path[:120]!r}: {exc.strerror or exc}. Please try another path.") from exc
         return {"path": "/".join(parts), "bytes": len(data)}
 
     return tool(save_file, name="save_file", timeout=10, side_effects=True)

@@ -26,10 +26,10 @@ def llm_tool(input: str) -> str:
     """
     try:
         llm = tool_llm.get()
-    except LookupError:
-        raise ToolError("the LLM tool only works inside an agent run") from None
+    except LookupError as exc:
+        raise ToolError("the LLM tool only works inside an agent run") from exc
     try:
         completion = llm.generate([{"role": "user", "content": input}], GenerationOptions(max_tokens=256))
     except LLMError as exc:
-        raise ToolError(str(exc)) from None
+        raise ToolError(str(exc)) from exc
     return completion.text.strip()

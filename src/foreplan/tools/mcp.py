@@ -42,7 +42,7 @@ try:
     from mcp.client.stdio import StdioServerParameters, stdio_client
     from mcp.client.streamable_http import streamable_http_client
 except ImportError as _exc:  # pragma: no cover - depends on the installed extras
-    raise MissingExtraError(_exc.name or "mcp", "mcp") from None
+    raise MissingExtraError(_exc.name or "mcp", "mcp") from _exc
 
 _NAME_SAFE = re.compile(r"[^A-Za-z0-9_]")
 _JSON_TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool,
@@ -156,15 +156,15 @@ class MCPConnection:
         future = asyncio.run_coroutine_threadsafe(make(session), loop)
         try:
             return future.result(timeout + 5)  # the SDK's own read timeout fires first
-        except FutureTimeout:
+        except FutureTimeout as exc:
             future.cancel()
-            raise ToolError(f"MCP server {self.spec.name!r} did not answer within {timeout:g} s") from None
+            raise ToolError(f"MCP server {self.spec.name!r} did not answer within {timeout:g} s") from exc
         except mcp.MCPError as exc:
             if "closed" in str(exc).lower():  # the server died: the next call starts it again
                 self.close()
-            raise ToolError(f"MCP server {self.spec.name!r}: {exc}{self._stderr_tail()}") from None
+            raise ToolError(f"MCP server {self.spec.name!r}: {exc}{self._stderr_tail()}") from exc
         except (OSError, RuntimeError, asyncio.CancelledError) as exc:  # the pipe or the loop went away
-            raise ToolError(f"MCP server {self.spec.name!r} failed: {_describe(exc)}{self._stderr_tail()}") from None
+            raise ToolError(f"MCP server {self.spec.name!r} failed: {_describe(exc)}{self._stderr_tail()}") from exc
 
     def list_tools(self) -> list[Any]:
         """Every tool the server offers (all pages)."""
@@ -234,16 +234,25 @@ def mcp_tool(connection: MCPConnection, remote: Any, name: str) -> Tool:
         fields[pname] = (hint, pydantic.Field(default, description=prop.get("description") or prop.get("title", "")))
     model = pydantic.create_model(f"{name}_arguments", __base__=_MCPArguments, **fields)
     model.input_schema = schema
-    given = set(fields)
-
-    def call(**arguments: Any) -> Any:
-        sent = {k: v for k, v in arguments.items() if k in required or v is not None or k not in given}
-        return connection.call(remote.name, sent)
-
-    call.remote_name, call.connection = remote.name, connection  # type: ignore[attr-defined]
-
+    call = RemoteCall(connection, remote.name, frozenset(required), frozenset(fields))
     description = " ".join((remote.description or remote.title or remote.name).split())
-    return Tool(name, description, call, model, timeout=connection.spec.timeout_s + 10)
+    return Tool(name, description, call, model, timeout=connection.spec.timeout_s + 10, resource=connection)
+
+
+@dataclass(frozen=True)
+class RemoteCall:
+    """An MCP tool's function: call ``remote_name`` on the server over ``connection``.
+
+    Optional arguments left at None are not sent, so the server applies its own defaults."""
+
+    connection: MCPConnection
+    remote_name: str
+    required: frozenset[str]
+    given: frozenset[str]
+
+    def __call__(self, **arguments: Any) -> Any:
+        sent = {k: v for k, v in arguments.items() if k in self.required or v is not None or k not in self.given}
+        return self.connection.call(self.remote_name, sent)
 
 
 def load_mcp_tools(spec: MCPServerSpec, prefix: str | None = None) -> list[Tool]:
@@ -261,7 +270,7 @@ def load_mcp_tools(spec: MCPServerSpec, prefix: str | None = None) -> list[Tool]
         remote_tools = connection.list_tools()
     except ToolError as exc:
         connection.close()
-        raise ConfigError(f"{exc}. Check the [[mcp]] entry {spec.name!r} in the toolkit file.") from None
+        raise ConfigError(f"{exc}. Check the [[mcp]] entry {spec.name!r} in the toolkit file.") from exc
     prefix = spec.name if prefix is None else prefix
     # a plan names tools with letters, digits and _ only: read-file and fs.read become read_file, fs_read
     names = [_NAME_SAFE.sub("_", f"{prefix}_{t.name}" if prefix else t.name) for t in remote_tools]

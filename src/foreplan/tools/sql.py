@@ -16,11 +16,13 @@ reads bokeh-sampledata's movies.db (:func:`movies_db_path`); PostgreSQL goes thr
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import importlib.util
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,7 +36,7 @@ try:
     import sqlglot
     from sqlglot import exp
 except ImportError as _exc:  # pragma: no cover - depends on the installed extras
-    raise MissingExtraError(_exc.name or "sqlalchemy", "mysql") from None
+    raise MissingExtraError(_exc.name or "sqlalchemy", "mysql") from _exc
 
 _DIALECTS = {"sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql", "postgresql": "postgres"}
 _PREFIXES = {"SHOW", "DESCRIBE", "DESC", "EXPLAIN"}
@@ -108,7 +110,7 @@ def check_read_only(sql: str, dialect: str) -> str:
     try:
         tokens = _tokenize(sql, dialect)
     except sqlglot.errors.SqlglotError as exc:
-        raise ToolError(f"SQL syntax error: {exc}") from None
+        raise ToolError(f"SQL syntax error: {exc}") from exc
     while tokens and tokens[-1][1].token_type == sqlglot.TokenType.SEMICOLON:
         tokens.pop()
     if not tokens:
@@ -137,7 +139,7 @@ def check_read_only(sql: str, dialect: str) -> str:
     try:
         tree = sqlglot.parse_one(sql[query_at:], read=dialect)
     except sqlglot.errors.ParseError as exc:
-        raise ToolError(f"SQL syntax error (or syntax query_sql does not accept): {exc}") from None
+        raise ToolError(f"SQL syntax error (or syntax query_sql does not accept): {exc}") from exc
     if not isinstance(tree, exp.Query):
         raise ToolError(f"{_READ_ONLY_HINT} statement; got {type(tree).__name__}")
     for node in tree.walk():
@@ -161,7 +163,7 @@ def _engine_url(url: str, read_only: bool) -> sa.URL:
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:
-        raise ConfigError(f"not a database URL ({exc}); try sqlite:///path/to/file.db") from None
+        raise ConfigError(f"not a database URL ({exc}); try sqlite:///path/to/file.db") from exc
     if parsed.get_backend_name() not in _DIALECTS:
         raise ConfigError(f"query_sql supports {', '.join(_DIALECTS)} URLs, not {parsed.get_backend_name()}")
     database = parsed.database or ""
@@ -257,7 +259,7 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
                     if dialect == "sqlite":
                         raw.set_progress_handler(None, 0)
         except sa.exc.DBAPIError as exc:
-            raise _explain(exc) from None
+            raise _explain(exc) from exc
         rows = [{c: to_json_value(v) for c, v in zip(columns, row, strict=True)} for row in fetched[:max_rows]]
         return {"columns": columns, "rows": rows, "row_count": len(rows), "truncated": len(fetched) > max_rows}
 
@@ -287,8 +289,18 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
     Returns:
         dict with columns, rows (a list of {{column: value}}), row_count and truncated.
     """
-    run.engine = engine  # type: ignore[attr-defined]  # query_sql.fn.engine.dispose() closes the pool
-    return tool(run, name="query_sql", timeout=timeout_s + 5, side_effects=not read_only, render_reference=sql_literal)
+    made = tool(run, name="query_sql", timeout=timeout_s + 5, side_effects=not read_only, render_reference=sql_literal)
+    return dataclasses.replace(made, resource=ConnectionPool(engine))  # query_sql.close() closes the pool
+
+
+@dataclass(frozen=True)
+class ConnectionPool:
+    """The ``query_sql`` tool's connections to its database, closed with the tool."""
+
+    engine: sa.Engine
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def sql_literal(value: Any, inside_quotes: bool) -> str:

@@ -21,7 +21,7 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, get_type_hints
+from typing import Any, Protocol, get_type_hints
 
 import pydantic
 
@@ -65,6 +65,12 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str], str]:
     return description, args, " ".join(" ".join(returns).split())
 
 
+class Resource(Protocol):
+    """Something a tool holds open: a connection pool, a server process."""
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Tool:
     """A callable the planner can name. Build one with :func:`tool`."""
@@ -86,6 +92,14 @@ class Tool:
     written into it: ``render_reference(value, inside_quotes)``, where ``inside_quotes``
     says the reference sits inside a single-quoted string. None: the value's plain text.
     ``query_sql`` writes SQL literals, so evidence can neither break nor inject SQL."""
+    resource: Resource | None = None
+    """What the tool holds open between calls (``query_sql``'s connection pool, an MCP
+    tool's server connection), released by :meth:`close`; several tools may share one."""
+
+    def close(self) -> None:
+        """Release what the tool holds open (nothing for most tools); safe to call twice."""
+        if self.resource is not None:
+            self.resource.close()
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -116,7 +130,7 @@ class Tool:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in exc.errors()
             )
-            raise ToolError(f"arguments for {self.name} do not fit its schema: {problems}") from None
+            raise ToolError(f"arguments for {self.name} do not fit its schema: {problems}") from exc
         return {name: getattr(model, name) for name in self.args_model.model_fields}
 
     def __call__(self, **arguments: Any) -> Any:
@@ -153,7 +167,7 @@ def tool(
         try:
             hints = get_type_hints(f)
         except Exception as exc:  # a hint that names something undefined
-            raise ToolDefinitionError(f"tool {tool_name!r}: cannot resolve type hints: {exc}") from None
+            raise ToolDefinitionError(f"tool {tool_name!r}: cannot resolve type hints: {exc}") from exc
         fields: dict[str, Any] = {}
         for pname, param in inspect.signature(f).parameters.items():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):

@@ -74,6 +74,14 @@ class Toolkit:
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 
+    def close(self) -> None:
+        """Release what the tools hold open (database pools, MCP servers), each once."""
+        seen: set[int] = set()
+        for t in self._tools.values():
+            if t.resource is not None and id(t.resource) not in seen:
+                seen.add(id(t.resource))
+                t.close()
+
     def describe(self) -> list[str]:
         """One line per tool for the planner prompt: ``name[input]: description``."""
         lines = []
@@ -117,13 +125,13 @@ def load_tools_file(path: str | Path) -> list[Tool]:
         spec.loader.exec_module(module)
     except ConfigError as exc:  # e.g. a ToolDefinitionError from @tool
         sys.modules.pop(module_name, None)
-        raise ToolsFileError(f"{path}: {exc}") from None
+        raise ToolsFileError(f"{path}: {exc}") from exc
     except BaseException as exc:  # the user's code may raise anything, even SystemExit
         sys.modules.pop(module_name, None)
         where = _user_frame(exc, path)
         raise ToolsFileError(
             f"importing {path} failed{where}: {type(exc).__name__}: {exc}. Fix the file and try again."
-        ) from None
+        ) from exc
     tools = [v for v in vars(module).values() if isinstance(v, Tool)]
     if not tools:
         raise ToolsFileError(

@@ -190,10 +190,10 @@ def fetch_json(client: Any, url: str, *, where: str, params: dict[str, Any] | No
 
     try:
         response = client.get(url, params=params)
-    except httpx.TimeoutException:
-        raise RetryableToolError(f"{where} timed out; please try again or use another tool.") from None
+    except httpx.TimeoutException as exc:
+        raise RetryableToolError(f"{where} timed out; please try again or use another tool.") from exc
     except httpx.HTTPError as exc:
-        raise RetryableToolError(f"{where} could not be reached ({exc}); please try again later.") from None
+        raise RetryableToolError(f"{where} could not be reached ({exc}); please try again later.") from exc
     status = response.status_code
     if status == 429:
         wait = response.headers.get("Retry-After")
@@ -210,8 +210,8 @@ def fetch_json(client: Any, url: str, *, where: str, params: dict[str, Any] | No
                     + (f"; {advice}." if advice else "."))
     try:
         return response.json()
-    except ValueError:
-        raise ToolError(f"{where} answered with something that is not JSON; please try another tool.") from None
+    except ValueError as exc:
+        raise ToolError(f"{where} answered with something that is not JSON; please try another tool.") from exc
 
 
 def _error_detail(response: Any) -> str:

@@ -149,10 +149,10 @@ def _get(client: Any, base: str, params: dict[str, Any]) -> Any:
     where = f"Wikipedia search ({base})"
     try:
         response = client.get(base, params=params)
-    except httpx.TimeoutException:
-        raise RetryableToolError(f"{where} timed out; please try again or use another tool.") from None
+    except httpx.TimeoutException as exc:
+        raise RetryableToolError(f"{where} timed out; please try again or use another tool.") from exc
     except httpx.HTTPError as exc:
-        raise RetryableToolError(f"{where} could not be reached ({exc}); please try again later.") from None
+        raise RetryableToolError(f"{where} could not be reached ({exc}); please try again later.") from exc
     if response.status_code == 429 or response.status_code >= 500:
         raise RetryableToolError(
             f"{where} answered HTTP {response.status_code}; please try again later or use another tool."
@@ -161,8 +161,8 @@ def _get(client: Any, base: str, params: dict[str, Any]) -> Any:
         raise ToolError(f"{where} refused the request: HTTP {response.status_code}.")
     try:
         data = response.json()
-    except ValueError:
-        raise ToolError(f"{where} answered with something that is not JSON; please try another tool.") from None
+    except ValueError as exc:
+        raise ToolError(f"{where} answered with something that is not JSON; please try another tool.") from exc
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         err = data["error"]
         raise ToolError(f"{where} reported an error: {err.get('code', '?')}: {err.get('info', '')}".strip())

@@ -145,9 +145,9 @@ def load_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except OSError as exc:
-        raise TrainConfigError(f"Cannot read {path}: {exc.strerror}.") from None
+        raise TrainConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
     except yaml.YAMLError as exc:
-        raise TrainConfigError(f"{path} is not valid YAML: {exc}") from None
+        raise TrainConfigError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise TrainConfigError(f"{path} must hold key: value pairs.")
     for key in data:
@@ -166,7 +166,7 @@ def build_args(argv: list[str]) -> TrainArgs:
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"]) or "flags"
             problems.append(f"--{where}: {error['msg']}")
-        raise TrainConfigError("Bad training flags:\n  " + "\n  ".join(problems)) from None
+        raise TrainConfigError("Bad training flags:\n  " + "\n  ".join(problems)) from exc
 
 
 def notices(args: TrainArgs, cuda: bool) -> list[str]:
@@ -182,6 +182,15 @@ def notices(args: TrainArgs, cuda: bool) -> list[str]:
         if args.finetuning_type == "qlora":
             said.append("QLoRA's 4-bit weights (bitsandbytes) need a CUDA GPU; on the CPU this trains the same "
                         "LoRA adapter on bf16 weights instead (more memory, same adapter format).")
+    else:  # what each precision and attention flag does on CUDA, so none is taken silently
+        if args.bf16:
+            said.append("--bf16: applied (it is the default on every device: bf16 weights, fp32 adapters).")
+        if args.fp16:
+            said.append("--fp16: not applied; weights and activations stay bf16 (fp16's speed with fp32's range, "
+                        "and no loss scaling).")
+        if args.flash_attn not in ("auto", "disabled", "sdpa"):
+            said.append(f"--flash_attn {args.flash_attn}: not applied; attention is PyTorch's SDPA, which uses "
+                        "flash kernels on CUDA where the shapes allow (flash-attn is not installed).")
     if args.overwrite_cache:
         said.append("--overwrite_cache has no effect: foreplan tokenizes datasets in memory on every run.")
     if args.report_to not in ("none", ""):

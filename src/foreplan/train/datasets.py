@@ -54,7 +54,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
             return frame.to_dict(orient="records")
         text = path.read_text(encoding="utf-8")
     except (OSError, ValueError, ImportError) as exc:
-        raise DatasetError(f"Cannot read {path}: {exc}") from None
+        raise DatasetError(f"Cannot read {path}: {exc}") from exc
     if suffix not in (".json", ".jsonl"):
         raise DatasetError(f"{path}: unsupported file type {suffix!r}; use .json, .jsonl, .csv or .parquet.")
     stripped = text.lstrip()
@@ -62,7 +62,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}.") from None
+            raise DatasetError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}.") from exc
         return [r if isinstance(r, dict) else {"__not_an_object__": r} for r in data]
     rows = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -71,7 +71,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path} line {number} is not JSON: {exc.msg}.") from None
+            raise DatasetError(f"{path} line {number} is not JSON: {exc.msg}.") from exc
         rows.append(row if isinstance(row, dict) else {"__not_an_object__": row})
     return rows
 
@@ -94,7 +94,7 @@ def resolve(name: str, dataset_dir: Path) -> DatasetSpec:
         try:
             info = json.loads(info_path.read_text())
         except json.JSONDecodeError as exc:
-            raise DatasetError(f"{info_path} is not valid JSON: {exc.msg} at line {exc.lineno}.") from None
+            raise DatasetError(f"{info_path} is not valid JSON: {exc.msg} at line {exc.lineno}.") from exc
         if name in info:
             entry = info[name]
             if "file_name" not in entry:

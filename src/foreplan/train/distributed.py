@@ -25,9 +25,9 @@ def deepspeed_config(args: TrainArgs, world: int) -> dict[str, Any]:
     try:
         config = json.loads(path.read_text())
     except OSError as exc:
-        raise TrainConfigError(f"--deepspeed {path}: cannot read it ({exc.strerror}).") from None
+        raise TrainConfigError(f"--deepspeed {path}: cannot read it ({exc.strerror}).") from exc
     except json.JSONDecodeError as exc:
-        raise TrainConfigError(f"--deepspeed {path}: not JSON ({exc.msg} at line {exc.lineno}).") from None
+        raise TrainConfigError(f"--deepspeed {path}: not JSON ({exc.msg} at line {exc.lineno}).") from exc
     filled = {
         "train_micro_batch_size_per_gpu": args.per_device_train_batch_size,
         "gradient_accumulation_steps": args.gradient_accumulation_steps,

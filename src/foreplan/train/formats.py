@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from foreplan.errors import DatasetError
+
 #: LLaMA-Factory's default column and tag names per formatting.
 ALPACA_COLUMNS = {"prompt": "instruction", "query": "input", "response": "output", "system": "system",
                   "history": "history"}
@@ -20,7 +22,7 @@ SHAREGPT_TAGS = {"role_tag": "from", "content_tag": "value", "user_tag": "human"
 TRELIS_COLUMNS = {"system": "systemPrompt", "prompt": "userPrompt", "response": "assistantResponse"}
 
 
-class RowError(ValueError):
+class RowError(DatasetError, ValueError):
     """A row that cannot become a conversation; the message says which field and why."""
 
 
@@ -48,7 +50,7 @@ def _tool_call(value: Any) -> dict[str, Any]:
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise RowError(f"function call is not JSON ({exc.msg} at char {exc.pos})") from None
+            raise RowError(f"function call is not JSON ({exc.msg} at char {exc.pos})") from exc
     if isinstance(value, dict) and isinstance(value.get("function"), dict):
         value = value["function"]
     if not isinstance(value, dict):
@@ -58,8 +60,8 @@ def _tool_call(value: Any) -> dict[str, Any]:
     if isinstance(arguments, str):
         try:
             arguments = json.loads(arguments)
-        except json.JSONDecodeError:
-            raise RowError("function call arguments are not JSON") from None
+        except json.JSONDecodeError as exc:
+            raise RowError("function call arguments are not JSON") from exc
     if not isinstance(name, str) or not name or not isinstance(arguments, dict):
         raise RowError("function call needs a name and an object of arguments")
     return {"type": "function", "function": {"name": name, "arguments": arguments}}
@@ -71,8 +73,8 @@ def _tools(value: Any) -> list[dict[str, Any]] | None:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except json.JSONDecodeError:
-            raise RowError("tools is not JSON") from None
+        except json.JSONDecodeError as exc:
+            raise RowError("tools is not JSON") from exc
     if not isinstance(value, list):
         raise RowError("tools must be a list of function definitions")
     return [t if t.get("type") == "function" else {"type": "function", "function": t} for t in value]
@@ -141,7 +143,7 @@ def from_trelis(row: dict[str, Any], columns: dict[str, str]) -> Conversation:
         try:
             parsed = json.loads(response)
         except json.JSONDecodeError as exc:
-            raise RowError(f"response looks like a call but is not JSON ({exc.msg})") from None
+            raise RowError(f"response looks like a call but is not JSON ({exc.msg})") from exc
         calls = parsed if isinstance(parsed, list) else [parsed]
         messages.append({"role": "assistant", "content": "", "tool_calls": [_tool_call(c) for c in calls]})
     else:

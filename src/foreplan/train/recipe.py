@@ -26,7 +26,7 @@ from foreplan.train.args import TrainArgs, notices
 from foreplan.train.checkpoint import resolve_resume, restore, save_checkpoint, save_weights
 from foreplan.train.datasets import load_datasets
 from foreplan.train.formats import flatten_tool_calls
-from foreplan.train.mask import encode
+from foreplan.train.mask import IGNORE_INDEX, encode
 from foreplan.train.setup import (choose_template, enable_checkpointing, load_model, load_tokenizer, make_trainable,
                                   trainable_summary)
 from foreplan.train.source import check_memory, check_targets, resolve_source
@@ -94,7 +94,7 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
     if truncated:
         talk(f"{len(truncated)} of {len(examples)} examples were longer than --cutoff_len {args.cutoff_len} and were "
              f"truncated ({sum(e.truncated for e in truncated)} tokens cut); raise --cutoff_len to keep them whole.")
-    kept = [e for e in examples if any(label != -100 for label in e.labels)]
+    kept = [e for e in examples if any(label != IGNORE_INDEX for label in e.labels)]
     if len(kept) < len(examples):
         talk(f"{len(examples) - len(kept)} examples lost every response token to truncation and are left out.")
     examples = kept

@@ -40,7 +40,7 @@ def _gguf_facts(path: Path) -> tuple[str, int]:
     try:
         reader = GGUFReader(path)
     except (ValueError, OSError) as exc:
-        raise TrainConfigError(f"{path} is not a readable GGUF file: {exc}") from None
+        raise TrainConfigError(f"{path} is not a readable GGUF file: {exc}") from exc
     field = reader.fields.get("general.architecture")
     arch = bytes(field.parts[field.data[0]]).decode() if field else "unknown"
     return arch, sum(int(t.n_elements) for t in reader.tensors)

@@ -22,6 +22,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from foreplan.cli.common import DebugOpt, build_agent, errors, out
+from foreplan.cli.view import RunView
+
 DEMO_TASK = "What movies did the director of 'Inception' direct? List one of them and search it on bilibili."
 #: The demo toolkit's worked example for the planner: another question over the same
 #: tools (films of the same year as 'Heat'), as a toolkit author would write one.
@@ -67,7 +70,6 @@ def run_demo(console: Console, make_agent: Callable[[Path], Any], *, task: str =
     Returns:
         the :class:`~foreplan.agent.RunResult`.
     """
-    from foreplan.cli_view import RunView
     from foreplan.tools.standins import StandinHTTPServer
 
     with tempfile.TemporaryDirectory(prefix="foreplan-demo-") as tmp, StandinHTTPServer(port=port) as replica:
@@ -96,10 +98,9 @@ def demo(
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, max=20, help="Most steps a plan may have.")] = 6,
     port: Annotated[int, typer.Option("--port", help="Port of the Bilibili replica on 127.0.0.1 (0: any free one).")] = 0,
     print_toolkit: Annotated[bool, typer.Option("--print-toolkit", help="Write the demo's toolkit file to stdout and stop.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Run the seed's showcase offline: movies.db, a film index and a local Bilibili replica."""
-    from foreplan.cli import _agent, errors, out
     from foreplan.llm.registry import DEFAULT_CALLER, DEFAULT_PLANNER
 
     with errors(False, debug):
@@ -109,6 +110,6 @@ def demo(
             index = demo_index(default_index_path().parent / "demo-films.sqlite")
             typer.echo(demo_toolkit_toml(index, f"http://127.0.0.1:{port or 8765}"), nl=False)
             return
-        run_demo(out, lambda toolkit_file: _agent(model or DEFAULT_PLANNER, caller_model or DEFAULT_CALLER, None,
-                                                  grammar, max_steps, toolkit_file=toolkit_file,
-                                                  planner_model=planner), port=port)  # fmt: skip
+        run_demo(out, lambda toolkit_file: build_agent(model or DEFAULT_PLANNER, caller_model or DEFAULT_CALLER, None,
+                                                       grammar, max_steps, toolkit_file=toolkit_file,
+                                                       planner_model=planner), port=port)  # fmt: skip

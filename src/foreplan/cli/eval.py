@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from foreplan.cli.common import DebugOpt, err, errors, out, resolve
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate strategies and models on real data.")
 
-out = Console()
-err = Console(stderr=True)
+
+def _bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True)
 
 
 @eval_app.callback()
@@ -39,41 +42,31 @@ def eval_qa(
     max_iterations: Annotated[int, typer.Option("--max-iterations", min=1, help="ReAct's LLM-call budget.")] = 6,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, report.json, report.md and tokens.png.")] = Path("out/eval-qa"),
     resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and answer only the questions it lacks.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
     """End-to-end QA: exact match / F1 or numeric accuracy, tokens and seconds per task."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from foreplan.errors import ConfigError, ForeplanError
+    from foreplan.errors import ConfigError
     from foreplan.eval.datasets import DATASETS
     from foreplan.eval.qa import STRATEGIES, render_table, run_qa
-    from foreplan.llm.resolve import resolve_model
+    from foreplan.eval.qa_report import write_all
 
-    try:
+    with errors(False, debug):
         # Checked before the model is resolved: a server spec connects, a GGUF spec loads.
         if dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}.")
         if strategy not in (*STRATEGIES, "both"):
             raise ConfigError(f"unknown strategy {strategy!r}; choose rewoo, react or both.")
-        llm = resolve_model(model)
+        llm = resolve(model)
         runs = 2 if strategy == "both" else 1
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      console=err, transient=True) as bar:
+        with _bar() as bar:
             task = bar.add_task(f"{dataset} · {strategy}", total=None if limit is None else limit * runs)
             # warmup: loading the weights is not timed as part of the first question.
             report = run_qa(dataset, strategy, llm, limit, data_dir, index_dir, max_iterations=max_iterations,
                             warmup=True, on_row=lambda row: bar.advance(task),
                             results_path=out_dir / "results.jsonl", resume=resume)
-    except ForeplanError as exc:
-        if debug:
-            raise
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
-    from foreplan.eval.qa_report import write_all
-
-    written = write_all(report, out_dir)
-    out.print(render_table(report))
-    out.print("written: " + ", ".join(str(p) for p in written), highlight=False)
+        written = write_all(report, out_dir)
+        out.print(render_table(report))
+        out.print("written: " + ", ".join(str(p) for p in written), highlight=False)
 
 
 @eval_app.command("planner")
@@ -85,43 +78,33 @@ def eval_planner(
     grammar: Annotated[bool, typer.Option("--grammar/--no-grammar", help="Constrain the planner with the plan grammar.")] = True,
     execute: Annotated[bool, typer.Option("--execute/--no-execute", help="Run each valid plan with the offline tools.")] = True,
     resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and skip the ids it holds.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Plan quality: parse rate, validity, tool choice, executability, steps, tokens, seconds."""
     import tempfile
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from foreplan.errors import ForeplanError
     from foreplan.eval.planner_eval import load_tasks, render_table, run_planner_eval, summarize, write_report
-    from foreplan.llm.base import GenerationOptions
-    from foreplan.llm.resolve import resolve_model
+    from foreplan.llm.base import warm_up
     from foreplan.synth.toolbox import Toolbox
 
-    try:
+    with errors(False, debug):
         chosen = load_tasks(tasks)[:limit]
         with tempfile.TemporaryDirectory(prefix="foreplan-eval-") as workspace:
             toolbox = Toolbox(Path(workspace))
             for task in chosen:  # an unknown tool name fails now, not after an hour of planning
                 toolbox.toolkit(task.tools)
-            llm = resolve_model(model)
-            llm.generate([{"role": "user", "content": "Hi"}], GenerationOptions(max_tokens=1))  # load, untimed
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          console=err, transient=True) as bar:
+            llm = resolve(model)
+            warm_up(llm)  # loading the weights is not timed
+            with _bar() as bar:
                 task_bar = bar.add_task(f"planner · {model}", total=len(chosen))
                 rows = run_planner_eval(chosen, llm, toolbox, out_dir / "results.jsonl", resume=resume,
                                         grammar=grammar, execute=execute,
                                         on_result=lambda row: bar.advance(task_bar))
                 bar.update(task_bar, completed=len(chosen))
-    except ForeplanError as exc:
-        if debug:
-            raise
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
-    written = write_report(rows, out_dir, model, tasks)
-    out.print(render_table(summarize(rows), f"planner · {model}{'' if grammar else ' · no grammar'}"))
-    for path in [out_dir / "results.jsonl", *written]:
-        out.print(f"written: {path}", highlight=False)
+        written = write_report(rows, out_dir, model, tasks)
+        out.print(render_table(summarize(rows), f"planner · {model}{'' if grammar else ' · no grammar'}"))
+        for path in [out_dir / "results.jsonl", *written]:
+            out.print(f"written: {path}", highlight=False)
 
 
 @eval_app.command("bfcl")
@@ -136,36 +119,26 @@ def eval_bfcl(
     strict: Annotated[bool, typer.Option("--strict-format", help="Count only <tool_call> blocks as calls, as BFCL "
                                          "does (default: bare or fenced JSON calls count too).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and skip the ids it holds.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Function calling on the Berkeley Function Calling Leaderboard, scored by BFCL's AST checker."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from foreplan.errors import ForeplanError
     from foreplan.eval.bfcl import render_tables, run_bfcl_eval, summarize, write_report
     from foreplan.eval.bfcl_checker import load_ast_checker
     from foreplan.eval.bfcl_data import load_questions
-    from foreplan.llm.base import GenerationOptions
-    from foreplan.llm.resolve import resolve_model
+    from foreplan.llm.base import warm_up
 
-    try:
+    with errors(False, debug):
         # Data and checker first: a missing package or category fails before the model loads.
         questions = load_questions([c.strip() for c in categories.split(",") if c.strip()], limit, data_dir)
         load_ast_checker()
-        llm = resolve_model(model)
-        llm.generate([{"role": "user", "content": "Hi"}], GenerationOptions(max_tokens=1))  # load, untimed
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      console=err, transient=True) as bar:
+        llm = resolve(model)
+        warm_up(llm)  # loading the weights is not timed
+        with _bar() as bar:
             task_bar = bar.add_task(f"bfcl · {model}", total=len(questions))
             rows = run_bfcl_eval(questions, llm, out_dir / "results.jsonl", resume=resume, max_tokens=max_tokens,
                                  strict=strict, on_result=lambda row: bar.advance(task_bar))
-    except ForeplanError as exc:
-        if debug:
-            raise
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
-    written = write_report(rows, out_dir, model, strict)
-    for table in render_tables(summarize(rows), f"BFCL · {model}"):
-        out.print(table)
-    for path in [out_dir / "results.jsonl", *written]:
-        out.print(f"written: {path}", highlight=False)
+        written = write_report(rows, out_dir, model, strict)
+        for table in render_tables(summarize(rows), f"BFCL · {model}"):
+            out.print(table)
+        for path in [out_dir / "results.jsonl", *written]:
+            out.print(f"written: {path}", highlight=False)

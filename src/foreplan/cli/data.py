@@ -18,12 +18,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+
+from foreplan.cli.common import DebugOpt, err, errors, out
 
 data_app = typer.Typer(no_args_is_help=True, help="Build training data.")
-
-out = Console()
-err = Console(stderr=True)
 
 
 @data_app.callback()
@@ -61,11 +59,19 @@ def synth_plans(
     heldout_file: Annotated[Path | None, typer.Option("--heldout-file", help="Task file (default: OUT/../planner_tasks_heldout.jsonl).")] = None,
     checks: Annotated[bool, typer.Option("--qwen-checks/--no-qwen-checks", help="Count tokens and check the plan grammar with the embedded Qwen vocabulary.")] = True,
     execute: Annotated[bool, typer.Option("--execute/--no-execute", help="Run each plan; keep it only if every step succeeds.")] = True,
+    debug: DebugOpt = False,
 ) -> None:
     """Synthesize ReWOO planner training examples over many tool sets."""
+    with errors(False, debug):
+        _synth_plans(out_dir, n, heldout_n, seed, heldout_file, checks, execute)
+
+
+def _synth_plans(out_dir: Path, n: int, heldout_n: int, seed: int, heldout_file: Path | None, checks: bool,
+                 execute: bool) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
+    from foreplan.errors import DatasetError
     from foreplan.synth.dataset import write_dataset
     from foreplan.synth.plans import char_tokens, synthesize
     from foreplan.synth.toolbox import Toolbox
@@ -93,8 +99,8 @@ def synth_plans(
     for path in paths:
         out.print(f"wrote {path}", highlight=False)
     if len(report.split("train")) < n or len(report.split("heldout")) < heldout_n:
-        err.print("[red]error:[/red] too few candidates passed; see the reasons above.")
-        raise typer.Exit(1)
+        raise DatasetError(f"too few candidates passed ({len(report.split('train'))} of {n} train, "
+                           f"{len(report.split('heldout'))} of {heldout_n} held-out); see the reasons above.")
 
 
 @data_app.command("caller")
@@ -104,16 +110,22 @@ def caller(
     synth_n: Annotated[int, typer.Option("--synth-n", min=0, help="Calls synthesized from tool schemas for training.")] = 400,
     heldout_n: Annotated[int, typer.Option("--heldout-n", min=0, help="Synthesized calls to the held-out tools.")] = 60,
     source_dir: Annotated[Path, typer.Option("--source-dir", help="The Trelis sample and the glaive demo.")] = Path("../shared/data/function_calling"),
+    debug: DebugOpt = False,
 ) -> None:
     """Function-caller data: the Trelis sample, the glaive demo and synthesized calls, as sharegpt with tools."""
+    with errors(False, debug):
+        _caller(out_dir, seed, synth_n, heldout_n, source_dir)
+
+
+def _caller(out_dir: Path, seed: int, synth_n: int, heldout_n: int, source_dir: Path) -> None:
     from rich.table import Table
 
+    from foreplan.errors import ConfigError
     from foreplan.synth.caller_data import build_caller_data, write_caller_data
     from foreplan.synth.toolbox import Toolbox
 
     if not source_dir.is_dir():
-        err.print(f"[red]error:[/red] {source_dir} does not exist; pass --source-dir (the shared function_calling folder).")
-        raise typer.Exit(1)
+        raise ConfigError(f"{source_dir} does not exist; pass --source-dir (the shared function_calling folder).")
     with tempfile.TemporaryDirectory(prefix="foreplan-caller-") as workspace:
         train, heldout, report = build_caller_data(source_dir, Toolbox(Path(workspace)), synth_n, heldout_n, seed)
     paths = write_caller_data(out_dir, train, heldout)

@@ -6,7 +6,7 @@
 
 or ``foreplan train config.yaml [--flag value ...]``. Under several processes (DDP; gloo
 on a CPU-only machine, where accelerate's ``--multi_gpu`` launcher falls back to
-MULTI_CPU): ``accelerate launch --multi_gpu --num_processes 2 -m foreplan.cli_train ...``.
+MULTI_CPU): ``accelerate launch --multi_gpu --num_processes 2 -m foreplan.cli.train ...``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
-err = Console(stderr=True)
+from foreplan.cli.common import err, errors
 
 HELP = """Fine-tune a model (SFT, loss on the response only) with LLaMA-Factory's flags.
 
@@ -35,8 +34,6 @@ def train_command(ctx: typer.Context) -> None:
 
     debug = "--debug" in ctx.args
     argv = [a for a in ctx.args if a != "--debug"]
-    from foreplan.cli import errors
-
     with errors(False, debug):
         args = build_args(argv)
         try:
@@ -44,7 +41,7 @@ def train_command(ctx: typer.Context) -> None:
         except ImportError as exc:
             from foreplan.errors import MissingExtraError
 
-            raise MissingExtraError(exc.name or "torch", "train") from None
+            raise MissingExtraError(exc.name or "torch", "train") from exc
         result = run_training(args, say=lambda m: err.print(m, highlight=False, markup=False))
         last = result.history[-1] if result.history else {}
         err.print(f"[green]done[/]: {result.steps} steps, last loss {last.get('loss', '-')}; "
@@ -52,7 +49,7 @@ def train_command(ctx: typer.Context) -> None:
 
 
 def main() -> None:
-    """Entry for ``accelerate launch -m foreplan.cli_train``."""
+    """Entry for ``accelerate launch -m foreplan.cli.train``."""
     app = typer.Typer(add_completion=False)
     app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, help=HELP)(train_command)
     app(sys.argv[1:], prog_name="foreplan train")

@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-export_app = typer.Typer(no_args_is_help=True, help="Export a LoRA adapter: as a GGUF adapter, or merged and quantized.")
+from foreplan.cli.common import DebugOpt, err, errors, out
 
-out = Console()
-err = Console(stderr=True)
+export_app = typer.Typer(no_args_is_help=True, help="Export a LoRA adapter: as a GGUF adapter, or merged and quantized.")
 AdapterArg = Annotated[Path, typer.Argument(help="PEFT adapter folder (adapter_config.json + adapter_model.safetensors).")]
 BaseOpt = Annotated[str, typer.Option("--base", help="Base model: embedded name (foreplan models list) or .gguf path.")]
 OutOpt = Annotated[Path, typer.Option("--output", "-o", help="GGUF file to write.")]
@@ -31,7 +29,6 @@ VerifyOpt = Annotated[bool, typer.Option("--verify", help="Compare greedy tokens
 PromptOpt = Annotated[list[str] | None, typer.Option("--prompt", help="Prompt for --verify (repeatable; default: 4 built-in).")]
 TokensOpt = Annotated[int, typer.Option("--tokens", min=1, max=256, help="Tokens generated per --verify prompt.")]
 MinOpt = Annotated[float | None, typer.Option("--min-agreement", min=0.0, max=1.0, help="Least token agreement --verify accepts (default: 0.9; 0.8 for 2-6 bit types).")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 
 
 class _Bars:
@@ -92,7 +89,6 @@ def export_lora_cmd(adapter: AdapterArg, base: BaseOpt, output: OutOpt, verify: 
                     outtype: Annotated[str, typer.Option("--outtype", help="f16 (default, half the size) or f32.")] = "f16",
                     debug: DebugOpt = False) -> None:
     """Write the adapter as a GGUF LoRA adapter (llama.cpp lora_path / llama-server --lora)."""
-    from foreplan.cli import errors
     from foreplan.export.adapter import read_adapter
     from foreplan.export.lora import export_lora
 
@@ -124,7 +120,6 @@ def export_merge_cmd(adapter: AdapterArg, base: BaseOpt, output: OutOpt,
                      verify: VerifyOpt = False, prompt: PromptOpt = None, tokens: TokensOpt = 32,
                      min_agreement: MinOpt = None, debug: DebugOpt = False) -> None:
     """Merge the adapter into the base GGUF and quantize the result."""
-    from foreplan.cli import errors
     from foreplan.export.adapter import read_adapter
     from foreplan.export.lora import export_lora
     from foreplan.export.merge import export_merged

@@ -13,28 +13,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from foreplan.cli.common import DebugOpt, ToolkitOpt, errors, load_toolkit, out
+
 tools_app = typer.Typer(no_args_is_help=True, help="The toolkit: list tools, call one.")
 corpus_app = typer.Typer(no_args_is_help=True, help="The offline full-text index behind search_wiki.")
-
-out = Console()
-ToolkitOpt = Annotated[Path | None, typer.Option("--toolkit", help="Toolkit file (TOML).")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
-
-
-def load_toolkit(toolkit_file: Path | None, tools_files: list[Path] | None = None):
-    """The toolkit from a toolkit file (or the default one) plus ``--tools`` files."""
-    from foreplan.tools.config import build_toolkit, load_toolkit_config
-    from foreplan.tools.toolkit import load_tools_file
-
-    toolkit = build_toolkit(load_toolkit_config(toolkit_file) if toolkit_file else None)
-    for path in tools_files or []:
-        for t in load_tools_file(path):
-            toolkit.add(t, replace=True)
-    return toolkit
 
 
 @tools_app.command("list")
@@ -44,8 +29,6 @@ def tools_list(
     debug: DebugOpt = False,
 ) -> None:
     """Show every tool: name, description, arguments."""
-    from foreplan.cli import errors
-
     with errors(as_json, debug):
         toolkit = load_toolkit(toolkit_file)
         if as_json:
@@ -68,7 +51,6 @@ def tools_call(
     debug: DebugOpt = False,
 ) -> None:
     """Call one tool and print its evidence as JSON; exit 1 when it fails."""
-    from foreplan.cli import errors
     from foreplan.errors import ConfigError
     from foreplan.execute.dag import call_tool
 
@@ -82,7 +64,7 @@ def tools_call(
         try:
             arguments = json.loads(args)
         except ValueError as exc:
-            raise ConfigError(f"--args is not JSON: {exc}") from None
+            raise ConfigError(f"--args is not JSON: {exc}") from exc
         if not isinstance(arguments, dict):
             raise ConfigError('--args must be a JSON object, e.g. --args \'{"expression": "1+2"}\'')
         evidence = call_tool(tool, arguments)
@@ -103,7 +85,6 @@ def corpus_build(
     """Build the SQLite FTS5 index that search_wiki's offline provider reads."""
     import itertools
 
-    from foreplan.cli import errors
     from foreplan.errors import ConfigError
     from foreplan.tools import corpus
     from foreplan.tools.wiki import default_index_path
@@ -128,8 +109,10 @@ def corpus_build(
 @tools_app.command("standins")
 def tools_standins(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")] = 8765,
+    debug: DebugOpt = False,
 ) -> None:
     """Run local replicas of SearXNG, Brave Search and Bilibili search (not the real services)."""
     from foreplan.tools.standins import main
 
-    main(["--port", str(port)])
+    with errors(False, debug):
+        main(["--port", str(port)])

@@ -1,0 +1,84 @@
+"""``foreplan run`` and ``foreplan plan``: one instruction, planned (and run and solved).
+
+    foreplan run "How many days are left this year, squared?"      live view, then the answer
+    foreplan run "..." --json                                       one JSON object
+    foreplan plan "..." --json                                      only the plan
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from foreplan.cli.common import (
+    CallerOpt, DebugOpt, GrammarOpt, JsonOpt, ModelOpt, PlannerOpt, StepsOpt, ToolkitOpt, ToolsOpt, build_agent,
+    check_instruction, errors, out,
+)
+from foreplan.llm.registry import DEFAULT_CALLER, DEFAULT_PLANNER
+
+TraceOpt = Annotated[Path | None, typer.Option("--trace", help="Write every event as JSON lines to this file.")]
+
+
+def run(
+    instruction: Annotated[str, typer.Argument(help="What the agent should do.")],
+    model: ModelOpt = DEFAULT_PLANNER,
+    planner: PlannerOpt = None,
+    caller_model: CallerOpt = DEFAULT_CALLER,
+    tools: ToolsOpt = None,
+    toolkit: ToolkitOpt = None,
+    grammar: GrammarOpt = True,
+    as_json: JsonOpt = False,
+    max_steps: StepsOpt = 6,
+    trace: TraceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Plan, run the steps (in parallel where possible), and answer."""
+    from foreplan.cli.view import RunView
+
+    with errors(as_json, debug):
+        check_instruction(instruction)
+        agent = build_agent(model, caller_model, tools, grammar, max_steps, trace, toolkit, planner)
+        if as_json:
+            result = agent.run(instruction)
+            out.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
+            return
+        with RunView(out) as view:
+            result = agent.run(instruction, on_event=view)
+        out.print()
+        out.print(f"[bold]Answer:[/] {result.answer}", highlight=False)
+        u = result.usage
+        out.print(
+            f"[dim]{result.seconds:.1f}s · tokens (seconds in the model): "
+            + ", ".join(f"{role} {u[role].prompt_tokens}+{u[role].completion_tokens} ({u[role].seconds:.1f}s)"
+                        for role in ("planner", "caller", "solver", "tools")) + "[/]", highlight=False,
+        )
+
+
+def plan(
+    instruction: Annotated[str, typer.Argument(help="What the agent should do.")],
+    model: ModelOpt = DEFAULT_PLANNER,
+    planner: PlannerOpt = None,
+    tools: ToolsOpt = None,
+    toolkit: ToolkitOpt = None,
+    grammar: GrammarOpt = True,
+    as_json: JsonOpt = False,
+    max_steps: StepsOpt = 6,
+    debug: DebugOpt = False,
+) -> None:
+    """Write the plan without running it."""
+    with errors(as_json, debug):
+        check_instruction(instruction)
+        # No caller: nothing is called, so no caller model is loaded.
+        agent = build_agent(planner or model, None, tools, grammar, max_steps, toolkit_file=toolkit)
+        result = agent.plan(instruction)
+        if as_json:
+            out.print_json(json.dumps({
+                "instruction": instruction, "plan": [s.to_dict() for s in result.plan.steps],
+                "text": result.plan.text, "attempts": result.attempts, "merged_steps": result.merged,
+                "usage": result.usage.to_dict(),
+            }, ensure_ascii=False))
+        else:
+            out.print(result.plan.render().rstrip(), highlight=False, markup=False)
