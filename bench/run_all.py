@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 #: script → (full arguments, --quick arguments)
 BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "executor": ([], []),
+    "worker_limits": ([], []),
     "plan_decode": ([], ["--repeats", "1", "--max-tokens", "96"]),
     "latency": ([], ["--tasks", "2"]),
     "disk_cache": ([], []),

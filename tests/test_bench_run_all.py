@@ -1,7 +1,7 @@
 """bench/run_all.py: runs the scripts in their own processes and prints one table of the
 ratios they record; a script that fails is a row that says so. (The benchmarks
-themselves measure speed and are not run here, except the executor's, which takes
-seconds and needs no model.)"""
+themselves measure speed and are not run here, except the executor's and
+worker_limits', which take seconds and need no model.)"""
 
 from __future__ import annotations
 
@@ -20,6 +20,16 @@ def test_run_all_collects_the_ratio_a_script_records(tmp_path):
     assert [r["bench"] for r in rows] == ["executor"] and rows[0]["target"] == "≤ 1.05"
     assert "| executor | makespan ÷ critical path, worst of 8 shapes |" in done.stdout
     assert done.returncode == (0 if rows[0]["passed"] else 1)  # a noisy machine may miss the target
+
+
+def test_run_all_collects_every_ratio_of_worker_limits(tmp_path):
+    done = subprocess.run([sys.executable, str(BENCH / "run_all.py"), "--only", "worker_limits", "--out",
+                           str(tmp_path)], capture_output=True, text=True, timeout=300)
+    rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert [r["measure"] for r in rows] == [f"{case}: worker ÷ baseline run"
+                                            for case in ("timeout", "timeout ×8", "Ctrl-C", "Ctrl-C, threads")]
+    assert "| worker_limits | Ctrl-C: worker ÷ baseline run |" in done.stdout
+    assert done.returncode == (0 if all(r["passed"] for r in rows) else 1)  # a noisy machine may miss a target
 
 
 def test_a_script_that_fails_is_a_row_and_the_run_fails(tmp_path, monkeypatch):

@@ -10,14 +10,13 @@ separately: planner, caller, solver, and tools (the ``LLM`` tool).
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from foreplan.bridge import ThreadBridge
 from foreplan.events import AnswerReady, Event, PlanReady, RunStarted
 from foreplan.execute.caller import FunctionCaller
 from foreplan.execute.dag import Worker
@@ -26,7 +25,7 @@ from foreplan.llm.meter import MeteredLLM
 from foreplan.plan.grammar import DEFAULT_MAX_STEPS
 from foreplan.plan.planner import Planner, PlanResult
 from foreplan.solve import Solver
-from foreplan.tools.llm_tool import tool_llm
+from foreplan.tools.context import RunContext
 from foreplan.tools.toolkit import Toolkit
 from foreplan.trace import TraceWriter
 from foreplan.types import Evidence, Plan, Usage
@@ -70,7 +69,6 @@ class Agent:
     max_steps: int = DEFAULT_MAX_STEPS
     max_workers: int = 8
     trace: Path | None = None
-    _closed: bool = field(default=False, repr=False)
 
     def plan(self, instruction: str) -> PlanResult:
         """Only plan (``foreplan plan``)."""
@@ -97,12 +95,12 @@ class Agent:
         planner, solver = MeteredLLM(self.planner), MeteredLLM(self.solver or self.planner)
         caller = MeteredLLM(self.caller) if self.caller is not None else None
         tools = MeteredLLM(self.solver or self.planner)
-        token = tool_llm.set(tools)
         try:
             emit(RunStarted(instruction))
             planned = Planner(planner, self.toolkit, self.grammar, self.max_steps).plan(instruction)
             emit(PlanReady(planned.plan, planned.attempts, planned.usage, planned.merged))
-            worker = Worker(self.toolkit, FunctionCaller(caller), self.max_workers, on_event=emit)
+            worker = Worker(self.toolkit, FunctionCaller(caller), self.max_workers, on_event=emit,
+                            context=RunContext(llm=tools))
             evidence = worker.run(planned.plan)
             answer = Solver(solver).solve(instruction, planned.plan, evidence).text.strip()
             usage = {"planner": planner.usage, "caller": caller.usage if caller else Usage(),
@@ -111,26 +109,12 @@ class Agent:
             return RunResult(instruction, planned.plan, evidence, answer, usage,
                              time.perf_counter() - started, planned.attempts, planned.merged)
         finally:
-            tool_llm.reset(token)
             if writer is not None:
                 writer.close()
 
     def stream(self, instruction: str) -> Iterator[Event | RunResult]:
         """Run in a background thread, yielding events as they happen and the
         :class:`RunResult` last; an error of the run is raised from the iterator."""
-        out: queue.Queue[Any] = queue.Queue()
-
-        def target() -> None:
-            try:
-                out.put(self.run(instruction, on_event=out.put))
-            except BaseException as exc:  # handed to the consumer's thread
-                out.put(exc)
-
-        threading.Thread(target=target, name="foreplan-run", daemon=True).start()
-        while True:
-            item = out.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            if isinstance(item, RunResult):
-                return
+        run: ThreadBridge[Event | RunResult] = ThreadBridge("foreplan-run")
+        run.start(lambda emit: emit(self.run(instruction, on_event=emit)))
+        yield from run

@@ -125,6 +125,11 @@ class Evidence:
     """The step's input after ``#E`` substitution."""
     arguments: dict[str, Any] | None = None
     """The arguments the tool was called with."""
+    sources: dict[str, list[str]] | None = None
+    """Which earlier steps' evidence each argument carries (``{"body": ["E1"]}``); None when
+    every argument came from the task and the plan. Evidence is untrusted data."""
+    side_effect: bool = False
+    """The tool changes something outside the run (sends, writes, posts)."""
 
     @property
     def ok(self) -> bool:
@@ -139,7 +144,8 @@ class Evidence:
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status.value, "value": self.value, "error": self.error,
                 "seconds": round(self.seconds, 4), "attempts": self.attempts,
-                "input": self.input, "arguments": self.arguments}
+                "input": self.input, "arguments": self.arguments, "sources": self.sources,
+                "side_effect": self.side_effect}
 
 
 def value_text(value: Any) -> str:

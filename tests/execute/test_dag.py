@@ -2,12 +2,16 @@
 it must, and every failure (timeout, exception, bad result, failed dependency, Ctrl-C)
 ends as evidence rather than as an exception out of the run.
 
-The tools are real functions on real threads; sleeps are short and the time bounds
-leave room for a busy two-core machine.
+The tools are real functions on real threads. Overlap is proven by gauges of how many
+tools run at once and by the order of events, never by an upper bound on the time taken
+(a busy machine only makes things slower): bench/executor.py measures the makespan and
+bench/worker_limits.py how promptly a timeout or Ctrl-C lets go.
 """
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import os
 import signal
 import threading
@@ -17,9 +21,10 @@ from dataclasses import dataclass
 import pydantic
 import pytest
 
-from foreplan.errors import ConfigError, RunCancelled, ToolError
+from foreplan.errors import ConfigError, RetryableToolError, RunCancelled, ToolError
 from foreplan.events import StepFinished, StepStarted
-from foreplan.execute.dag import Worker
+from foreplan.execute.caller import FunctionCaller
+from foreplan.execute.dag import Worker, call_tool
 from foreplan.plan.parse import parse_plan
 from foreplan.tools.tool import Tool, tool
 from foreplan.tools.toolkit import Toolkit
@@ -48,8 +53,7 @@ def test_independent_steps_start_together_and_overlap(sleeper, gauge):
     evidence, events, seconds = run([nap], steps(*(f"E{i} = nap[{i}]" for i in range(1, 9))), max_workers=8)
 
     assert [e.value for e in evidence.values()] == [f"nap({i})" for i in range(1, 9)]
-    assert seconds < 0.6  # one 0.2 s wave, not 1.6 s in a row
-    assert gauge.peak == 8
+    assert gauge.peak == 8  # one wave of eight, not eight in a row
     first_finish = next(i for i, e in enumerate(events) if isinstance(e, StepFinished))
     assert [type(e) for e in events[:first_finish]] == [StepStarted] * 8
 
@@ -97,11 +101,10 @@ def test_evidence_is_in_plan_order_not_finishing_order(sleeper):
 
 
 def test_timeout_is_recorded_and_not_waited_for(sleeper):
-    evidence, _, seconds = run([sleeper("hang", 5, timeout=0.2)], steps("E1 = hang[x]"))
+    evidence, _, _ = run([sleeper("hang", 5, timeout=0.2)], steps("E1 = hang[x]"))
 
     assert evidence["E1"].status is Status.TIMEOUT
     assert "hang timed out after 0.2 s" in evidence["E1"].error
-    assert seconds < 2
 
 
 def test_retryable_error_is_retried_until_it_succeeds(flaky):
@@ -128,6 +131,26 @@ def test_plain_tool_error_is_not_retried(flaky):
     assert evidence["E1"].status is Status.ERROR and evidence["E1"].attempts == 1 and len(calls) == 1
 
 
+@pytest.mark.timeout(20)
+def test_cancel_stops_the_retries_and_their_backoff():
+    cancel = threading.Event()
+    calls: list[str] = []
+
+    def fetch(text: str) -> str:
+        """Fail in a way worth retrying, as Ctrl-C arrives.
+
+        Args:
+            text: what to fetch.
+        """
+        calls.append(text)
+        cancel.set()
+        raise RetryableToolError("blip")
+
+    evidence = call_tool(tool(fetch, retries=3), {"text": "x"}, backoff=60, cancel=cancel)
+
+    assert evidence.attempts == 1 and calls == ["x"]  # no second attempt, no 60 s backoff
+
+
 @tool
 def explode(text: str) -> str:
     """Fail the way a buggy tool does.
@@ -143,6 +166,48 @@ def test_unexpected_exception_becomes_error_evidence():
 
     assert evidence["E1"].status is Status.ERROR
     assert evidence["E1"].error == "explode raised RuntimeError: disk on fire. Please try again or use another tool."
+
+
+class BrokenCaller(FunctionCaller):
+    """A function caller with a bug in it (foreplan's own code, not a tool's)."""
+
+    def arguments(self, *args: object, **kwargs: object) -> tuple:
+        raise KeyError("no such slot")
+
+
+def test_our_own_bug_is_logged_with_its_traceback_and_becomes_evidence(sleeper, caplog):
+    worker = Worker(Toolkit([sleeper("a", 0)]), BrokenCaller(None))
+    with caplog.at_level(logging.ERROR, logger="foreplan.execute.dag"):
+        evidence = worker.run(parse_plan(steps("E1 = a[x]", "E2 = a[#E1]")))
+
+    assert evidence["E1"].status is Status.ERROR
+    assert evidence["E1"].error == "internal error: KeyError: 'no such slot'"
+    assert evidence["E2"].error == "skipped because #E1 error"
+    [record] = caplog.records
+    assert "#E1" in record.getMessage() and record.exc_info[0] is KeyError
+
+
+REQUEST = contextvars.ContextVar("REQUEST", default="none")
+
+
+@tool
+def whose(text: str) -> str:
+    """Which request this call belongs to.
+
+    Args:
+        text: ignored.
+    """
+    return REQUEST.get()
+
+
+def test_steps_and_tools_see_the_callers_contextvars():
+    token = REQUEST.set("request 7")
+    try:
+        evidence, _, _ = run([whose], steps("E1 = whose[x]", "E2 = whose[#E1]"))
+    finally:
+        REQUEST.reset(token)
+
+    assert [e.value for e in evidence.values()] == ["request 7", "request 7"]
 
 
 # --- failures flow downstream -----------------------------------------------------------
@@ -257,7 +322,7 @@ def test_max_workers_below_one_is_refused():
 @pytest.mark.parametrize("send", ["pthread_kill", "kill"])
 @pytest.mark.timeout(20)
 def test_ctrl_c_cancels_running_steps_and_skips_waiting_ones(sleeper, flaky, release, default_sigint, send):
-    entered = threading.Event()
+    entered, returned = threading.Event(), threading.Event()
 
     def block(text: str) -> str:
         """Wait until released.
@@ -267,11 +332,11 @@ def test_ctrl_c_cancels_running_steps_and_skips_waiting_ones(sleeper, flaky, rel
         """
         entered.set()
         release.wait(10)
+        returned.set()
         return "late"
 
     def interrupt() -> None:
-        if entered.wait(10):
-            time.sleep(0.05)  # let the worker settle back into waiting for results
+        if entered.wait(10):  # the tool is running, so E2 has started and E3 waits for it
             if send == "pthread_kill":
                 signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
             else:
@@ -281,8 +346,8 @@ def test_ctrl_c_cancels_running_steps_and_skips_waiting_ones(sleeper, flaky, rel
     events: list = []
     worker = Worker(Toolkit([sleeper("quick", 0), tool(block), fetch]), backoff=0.01, on_event=events.append)
     killer = threading.Thread(target=interrupt)
+    before = set(threading.enumerate())
     killer.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(RunCancelled) as info:
             worker.run(parse_plan(steps("E1 = quick[x]", "E2 = block[#E1]", "E3 = quick[#E2]")))
@@ -291,13 +356,19 @@ def test_ctrl_c_cancels_running_steps_and_skips_waiting_ones(sleeper, flaky, rel
     finally:
         killer.join()
 
-    assert time.perf_counter() - started < 5
     partial = info.value.partial
     assert list(partial) == ["E1", "E2", "E3"]
     assert [e.status for e in partial.values()] == [Status.OK, Status.CANCELLED, Status.SKIPPED]
     assert partial["E3"].error == "not started: the run was cancelled"
     assert [(e.step.id, e.evidence.status) for e in events if isinstance(e, StepFinished)][-2:] == [
         ("E2", Status.CANCELLED), ("E3", Status.SKIPPED)]
+
+    # No step thread stays to wait for the blocked tool (an interpreter exit would wait for
+    # it): the attempt was abandoned while the tool still runs.
+    for thread in set(threading.enumerate()) - before:
+        if thread.name.startswith("foreplan-step"):
+            thread.join()
+    assert not returned.is_set()
 
     # The same worker runs the next plan normally: the cancellation does not stick.
     evidence = worker.run(parse_plan(steps("E1 = fetch[again]")))

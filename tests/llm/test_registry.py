@@ -100,3 +100,23 @@ def test_foreplan_server_routes_embedded_names_to_the_server(monkeypatch):
     assert server_spec("./my.gguf") == "./my.gguf"
     monkeypatch.setenv("FOREPLAN_SERVER", "http://127.0.0.2:9000/v1")
     assert server_spec("qwen2.5-coder-1.5b") == "openai:http://127.0.0.2:9000/v1#qwen2.5-coder-1.5b"
+
+
+def test_a_model_registry_is_explicit_state(monkeypatch):
+    from foreplan.llm.resolve import ModelRegistry
+
+    monkeypatch.setenv("FOREPLAN_SERVER", "http://127.0.0.1:8000")
+    served = ModelRegistry.from_env()
+    assert served.server_spec("qwen2.5-coder-0.5b") == "openai:http://127.0.0.1:8000/v1#qwen2.5-coder-0.5b"
+    # The server's own registry ignores the variable: it must not point at itself.
+    assert ModelRegistry(server=None).server_spec("qwen2.5-coder-0.5b") == "qwen2.5-coder-0.5b"
+    first = served.resolve("openai:http://127.0.0.1:9/v1#m")
+    assert served.resolve("openai:http://127.0.0.1:9/v1#m") is first  # one backend per spec, per registry
+    assert ModelRegistry().resolve("openai:http://127.0.0.1:9/v1#m") is not first  # no process-wide cache
+
+
+def test_an_unknown_model_name_lists_the_known_ones():
+    from foreplan.llm.resolve import ModelRegistry
+
+    with pytest.raises(UnknownModelError, match=r"No embedded model named 'nope'\. Known: qwen2.5-coder-1.5b"):
+        ModelRegistry().resolve("nope")

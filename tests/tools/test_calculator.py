@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 from hypothesis import given
@@ -131,10 +130,9 @@ def test_refuses_with_a_message_for_the_model(expression: str, match: str) -> No
 
 @pytest.mark.parametrize("expression", ["2**100000", "9**9**9", "10 ^ 10 ^ 10", "(10**100) ** (10**100)"])
 def test_huge_powers_are_refused_before_they_are_computed(expression: str) -> None:
-    started = time.perf_counter()
+    # Computing 9**9**9 or (10**100) ** (10**100) would not end: the refusal proves it came first.
     with pytest.raises(ToolError, match="more than 4000 digits"):
         evaluate(expression)
-    assert time.perf_counter() - started < 1.0
 
 
 def test_column_counts_characters_of_the_original_text() -> None:

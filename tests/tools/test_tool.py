@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from foreplan.errors import ToolDefinitionError, ToolError
+from foreplan.tools.context import RunContext
 from foreplan.tools.tool import parse_docstring, tool
 
 
@@ -111,3 +112,26 @@ def test_parse_docstring_handles_types_in_parentheses():
     assert desc == "Do it."
     assert args == {"a": "First.", "b": "Second."}
     assert returns == "dict: the result."
+
+
+def test_a_run_context_parameter_is_filled_by_the_run_and_never_by_a_model():
+    @tool
+    def ask(question: str, run: RunContext) -> str:
+        """Ask the run's model.
+
+        Args:
+            question: what to ask.
+        """
+        return f"{question}: {run.llm}"
+
+    assert ask.context_parameter == "run"
+    assert list(ask.parameters["properties"]) == ["question"] and ask.single_input == "question"
+    assert ask.run({"question": "q"}, RunContext(llm="the model")) == "q: the model"  # type: ignore[arg-type]
+    assert ask(question="q") == "q: None"  # outside a run: an empty context
+
+
+def test_the_llm_tool_outside_a_run_says_so():
+    from foreplan.tools.llm_tool import llm_tool
+
+    with pytest.raises(ToolError, match="only works inside an agent run"):
+        llm_tool(input="hi")

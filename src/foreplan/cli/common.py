@@ -46,6 +46,7 @@ GrammarOpt = Annotated[bool, typer.Option("--grammar/--no-grammar", help="Constr
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the live view.")]
 StepsOpt = Annotated[int, typer.Option("--max-steps", min=1, max=20, help="Most steps a plan may have.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+AllowUntrustedOpt = Annotated[list[str] | None, typer.Option("--allow-untrusted", help="Let evidence fill this sensitive argument of a side-effect tool, as TOOL.ARG or ARG (repeatable).")]
 
 
 @contextmanager
@@ -125,12 +126,13 @@ def load_toolkit(toolkit_file: Path | None, tools_files: list[Path] | None = Non
 
 def build_agent(model: str, caller_model: str | None, tools: list[Path] | None, grammar: bool, max_steps: int,
                 trace: Path | None = None, toolkit_file: Path | None = None,
-                planner_model: str | None = None) -> Agent:
+                planner_model: str | None = None, allow_untrusted: list[str] | None = None) -> Agent:
     """The agent the options describe. The caller model is loaded only when a tool takes
     several arguments (or ``caller_model`` is None: no caller at all)."""
     from foreplan.agent import Agent
 
     toolkit = load_toolkit(toolkit_file, tools)
+    toolkit.allow_untrusted |= set(allow_untrusted or ())
     models = model_registry()  # one per agent: roles that name the same model share it
     planner = resolve(planner_model or model, models)
     solver = resolve(model, models) if planner_model else None

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from foreplan.cli.common import (
-    CallerOpt, DebugOpt, GrammarOpt, JsonOpt, ModelOpt, PlannerOpt, StepsOpt, ToolkitOpt, ToolsOpt, build_agent,
+    AllowUntrustedOpt, CallerOpt, DebugOpt, GrammarOpt, JsonOpt, ModelOpt, PlannerOpt, StepsOpt, ToolkitOpt, ToolsOpt, build_agent,
     check_instruction, errors, out,
 )
 from foreplan.llm.registry import DEFAULT_CALLER, DEFAULT_PLANNER
@@ -33,6 +33,7 @@ def run(
     as_json: JsonOpt = False,
     max_steps: StepsOpt = 6,
     trace: TraceOpt = None,
+    allow_untrusted: AllowUntrustedOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Plan, run the steps (in parallel where possible), and answer."""
@@ -40,7 +41,7 @@ def run(
 
     with errors(as_json, debug):
         check_instruction(instruction)
-        agent = build_agent(model, caller_model, tools, grammar, max_steps, trace, toolkit, planner)
+        agent = build_agent(model, caller_model, tools, grammar, max_steps, trace, toolkit, planner, allow_untrusted)
         if as_json:
             result = agent.run(instruction)
             out.print_json(json.dumps(result.to_dict(), ensure_ascii=False))

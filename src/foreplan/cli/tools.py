@@ -33,7 +33,8 @@ def tools_list(
         toolkit = load_toolkit(toolkit_file)
         if as_json:
             out.print_json(json.dumps([{"name": t.name, "description": t.description, "parameters": t.parameters,
-                                        "timeout": t.timeout, "side_effects": t.side_effects} for t in toolkit]))
+                                        "timeout": t.timeout, "side_effects": t.side_effects,
+                                        "sensitive": sorted(t.sensitive)} for t in toolkit]))
             return
         table = Table("name", "description", "arguments")
         for t in toolkit:

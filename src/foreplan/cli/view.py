@@ -60,7 +60,11 @@ class RunView:
             self.started[event.step.id] = time.perf_counter()
         elif isinstance(event, StepFinished):
             ev = event.evidence
-            self.finished[event.step.id] = (ev.status, ev.seconds, ev.text())
+            text = ev.text()
+            if ev.side_effect and ev.sources:  # which evidence this side effect carries, up front
+                carried = ", ".join(f"{arg} ← {' '.join('#' + s for s in ids)}" for arg, ids in ev.sources.items())
+                text = f"[{carried}] {text}"
+            self.finished[event.step.id] = (ev.status, ev.seconds, text)
             if len(self.finished) == len(self.steps):
                 self.phase = "solving"
         elif isinstance(event, AnswerReady):

@@ -43,7 +43,7 @@ from foreplan.plan.parse import parse_plan
 from foreplan.plan.planner import Planner
 from foreplan.plan.validate import validate_plan
 from foreplan.synth.toolbox import StubLLM, Toolbox
-from foreplan.tools.llm_tool import tool_llm
+from foreplan.tools.context import RunContext
 from foreplan.tools.toolkit import Toolkit
 from foreplan.types import Completion, Plan
 
@@ -115,11 +115,7 @@ def tool_overlap(used: Iterable[str], reference: Iterable[str]) -> tuple[bool, f
 
 def run_plan(plan: Plan, toolkit: Toolkit) -> list[str]:
     """Execute ``plan`` offline; the failures of its steps (empty when all succeeded)."""
-    token = tool_llm.set(StubLLM())
-    try:
-        evidence = Worker(toolkit, max_workers=4).run(plan)
-    finally:
-        tool_llm.reset(token)
+    evidence = Worker(toolkit, max_workers=4, context=RunContext(llm=StubLLM())).run(plan)
     return [f"#{e.step_id} {e.status.value}: {e.error}" for e in evidence.values() if not e.ok]
 
 

@@ -28,7 +28,7 @@ import jinja2
 from foreplan.execute.dag import call_tool
 from foreplan.llm.base import LLM, GenerationOptions
 from foreplan.llm.meter import MeteredLLM
-from foreplan.tools.llm_tool import tool_llm
+from foreplan.tools.context import RunContext
 from foreplan.tools.toolkit import Toolkit
 from foreplan.types import Usage
 
@@ -214,30 +214,27 @@ def run_react(
     scratchpad = ""
     steps: list[ReActStep] = []
     prompt = PROMPT.render(tools=describe, names=names, first=first, example=example, question=question)
-    token = tool_llm.set(tools_llm)
-    try:
-        for iteration in range(1, max_iterations + 1):
-            # The trace so far is the start of the model's own reply, which it continues; as
-            # a user message the model would start a new reply, often restating the question.
-            messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": "Thought:" + scratchpad}]
-            text = reasoner.generate(messages, options).text
-            text = text.split(STOP)[0].rstrip()  # a backend may ignore the stop sequence
-            text = _THOUGHT_RE.sub("", text, count=1)  # chat models restate the "Thought:" they were given
-            action = parse_action(text)
-            final = _FINAL_RE.search(text)
-            if final is not None and (action is None or final.start() < text.find("Action")):
-                answer = _NEXT_LABEL_RE.split(final.group("answer"))[0].strip()
-                steps.append(ReActStep(text[: final.start()].strip(), None, None, None))
-                return ReActResult(question, answer, _usage(reasoner, tools_llm),
-                                   time.perf_counter() - started, iteration, steps)
-            observation = _observe(toolkit, action)
-            thought = text[: text.find("Action")].strip() if action else text.strip()
-            steps.append(ReActStep(thought, action[0] if action else None, action[1] if action else None, observation))
-            scratchpad += f" {text.strip()}\nObservation: {observation}\nThought:"
-        return ReActResult(question, "", _usage(reasoner, tools_llm), time.perf_counter() - started,
-                           max_iterations, steps, finished=False)
-    finally:
-        tool_llm.reset(token)
+    context = RunContext(llm=tools_llm)
+    for iteration in range(1, max_iterations + 1):
+        # The trace so far is the start of the model's own reply, which it continues; as
+        # a user message the model would start a new reply, often restating the question.
+        messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": "Thought:" + scratchpad}]
+        text = reasoner.generate(messages, options).text
+        text = text.split(STOP)[0].rstrip()  # a backend may ignore the stop sequence
+        text = _THOUGHT_RE.sub("", text, count=1)  # chat models restate the "Thought:" they were given
+        action = parse_action(text)
+        final = _FINAL_RE.search(text)
+        if final is not None and (action is None or final.start() < text.find("Action")):
+            answer = _NEXT_LABEL_RE.split(final.group("answer"))[0].strip()
+            steps.append(ReActStep(text[: final.start()].strip(), None, None, None))
+            return ReActResult(question, answer, _usage(reasoner, tools_llm),
+                               time.perf_counter() - started, iteration, steps)
+        observation = _observe(toolkit, action, context)
+        thought = text[: text.find("Action")].strip() if action else text.strip()
+        steps.append(ReActStep(thought, action[0] if action else None, action[1] if action else None, observation))
+        scratchpad += f" {text.strip()}\nObservation: {observation}\nThought:"
+    return ReActResult(question, "", _usage(reasoner, tools_llm), time.perf_counter() - started,
+                       max_iterations, steps, finished=False)
 
 
 def pick_example(tool_names: set[str]) -> str | None:
@@ -245,7 +242,7 @@ def pick_example(tool_names: set[str]) -> str | None:
     return next((text for needed, text in EXAMPLES if needed <= tool_names), None)
 
 
-def _observe(toolkit: Toolkit, action: tuple[str, str] | None) -> str:
+def _observe(toolkit: Toolkit, action: tuple[str, str] | None, context: RunContext) -> str:
     """What the model reads after its action: the tool's evidence, or why there is none."""
     if action is None:
         return ("Invalid format: write 'Action: tool[input]' with one of the tools, "
@@ -258,7 +255,7 @@ def _observe(toolkit: Toolkit, action: tuple[str, str] | None) -> str:
                 + f"; the tools are: {', '.join(toolkit.names)}. Please try again with one of them.")
     if tool.single_input is None:
         return f"{tool.name} needs several arguments, which this baseline cannot give; use another tool."
-    evidence = call_tool(tool, {tool.single_input: value})
+    evidence = call_tool(tool, {tool.single_input: value}, context=context)
     text = " ".join(evidence.text().split())
     return text if len(text) <= OBSERVATION_CHARS else text[:OBSERVATION_CHARS] + " ..."
 

@@ -1,25 +1,37 @@
-"""The function caller (the seed's "distributor"): a step's input → a tool's arguments.
+"""The function caller (the seed's "distributor"): a step's input -> a tool's arguments,
+fixed before any evidence exists (see arguments.py for why).
 
-    tool takes one text input ──► {param: input}                  (no model call)
-    input is already JSON args ─► validated as they are            (no model call)
-    otherwise ─────────────────► caller LLM, constrained by the tool's JSON schema,
-                                 then validated with pydantic before the call
+    tool takes one text input ──► {param: input}                      (no model call)
+    input is one reference ─────► that result's fields, spread        (no model call)
+    JSON object or a=1, b='x' ──► parsed as written                   (no model call)
+    otherwise ──────────────────► caller LLM, constrained by the tool's JSON schema; it
+                                  reads the plan's words with #E references as
+                                  placeholders, never the evidence behind them
 
-Arguments that do not fit the schema become a ``ToolError`` (evidence for the solver),
-never an exception out of the run.
+What comes back is a template: argument values may still hold ``#E`` references, which
+the worker fills with evidence as data and then validates against the schema. Arguments
+that cannot be made become a ``ToolError`` (evidence for the solver), never an exception
+out of the run.
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import typing
 from dataclasses import dataclass
 from typing import Any
 
 from foreplan.errors import LLMError, ToolError
+from foreplan.execute.arguments import Filled, check_template, fill, json_arguments, keyword_arguments, spread
 from foreplan.llm.base import LLM, Constraint, GenerationOptions
 from foreplan.prompts import render
 from foreplan.tools.tool import Tool
-from foreplan.types import Step, Usage
+from foreplan.types import Evidence, Step, Usage, find_references
+
+Template = dict[str, Any] | str
+"""Arguments with ``#E`` references still in their values; or one reference (a ``str``)
+whose object result gives every argument."""
 
 
 @dataclass
@@ -27,43 +39,36 @@ class FunctionCaller:
     llm: LLM | None
     max_tokens: int = 256
 
-    def arguments(self, step: Step, tool: Tool, text: str, value: Any = None, whole: bool = False) -> tuple[dict[str, Any], Usage]:
-        """Arguments for calling ``tool`` on this step.
-
-        Args:
-            step: the planned step (its ``plan`` text guides the caller model).
-            tool: the tool to call.
-            text: the step's input with references substituted.
-            value: when the whole input was one reference, its typed value.
-            whole: whether ``value`` is set.
+    def template(self, step: Step, tool: Tool) -> tuple[Template, Usage]:
+        """The arguments the plan fixes for ``step``, with its references still in place.
 
         Raises:
-            ToolError: the arguments do not fit the tool's schema, or there is no caller model.
+            ToolError: there is no caller model where one is needed, or its reply is not
+                a JSON object, or it names a reference the step does not have.
         """
+        text = step.input.strip()
         single = tool.single_input
         if single is not None:
-            # The typed value only where the parameter wants a number: a numeric result
-            # given to a ``str`` parameter (``search[#E1]`` after a calculator step) used
-            # to fail pydantic's string check; text fits ``str`` and coerces to numbers.
-            annotation = tool.args_model.model_fields[single].annotation
-            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-            argument = value if whole and numeric and annotation is not str else text
-            return tool.validate({single: argument}), Usage()
-        direct = value if whole and isinstance(value, dict) else _json_object(text)
-        if direct is not None:
-            try:
-                return tool.validate(direct), Usage()
-            except ToolError:
-                pass  # not the arguments after all: let the caller model map them
+            return {single: step.input}, Usage()
+        refs = find_references(text)
+        if len(refs) == 1 and refs[0].text == text:
+            return text, Usage()
+        fields = tool.args_model.model_fields
+        required = {n for n, f in fields.items() if f.is_required()}
+        for parse in (json_arguments, keyword_arguments):
+            direct = parse(text)
+            if direct is not None and required <= set(direct) <= set(fields):
+                return direct, Usage()
         if self.llm is None:
             raise ToolError(f"{tool.name} takes several arguments and no function-caller model is configured")
+        schema = _with_references(tool.parameters) if refs else tool.parameters
         prompt = render(
-            "caller", name=tool.name, description=tool.description,
-            schema=json.dumps(tool.parameters, ensure_ascii=False), plan=step.plan, input=text,
+            "caller", name=tool.name, description=tool.description, schema=json.dumps(schema, ensure_ascii=False),
+            plan=step.plan, input=step.input, references=[r.text for r in refs],
         )
         options = GenerationOptions(
             max_tokens=self.max_tokens,
-            constraint=Constraint(json_schema=tool.parameters) if self.llm.supports_grammar else Constraint(),
+            constraint=Constraint(json_schema=schema) if self.llm.supports_grammar else Constraint(),
         )
         try:
             completion = self.llm.generate([{"role": "user", "content": prompt}], options)
@@ -72,7 +77,40 @@ class FunctionCaller:
         arguments = _json_object(completion.text)
         if arguments is None:
             raise ToolError(f"the function caller did not reply with a JSON object: {completion.text[:200]!r}")
-        return tool.validate(arguments), completion.usage
+        check_template(arguments, step.input, tool.name)
+        return arguments, completion.usage
+
+    def arguments(self, step: Step, tool: Tool, evidence: dict[str, Evidence]) -> tuple[Filled, Usage]:
+        """The validated arguments for ``step``: its template, filled with ``evidence`` as data.
+
+        Raises:
+            ToolError: no template could be made, a reference cannot be filled, or the
+                filled arguments do not fit the tool's schema.
+        """
+        template, usage = self.template(step, tool)
+        if isinstance(template, str):
+            filled = spread(template, evidence)
+        else:
+            fields = tool.args_model.model_fields
+            filled = fill(template, evidence, lambda name: name in fields and _takes_text(fields[name].annotation),
+                          tool.render_reference)
+        return Filled(tool.validate(filled.arguments), filled.sources), usage
+
+
+def _takes_text(annotation: Any) -> bool:
+    """``str`` or ``str | None``: an argument whose evidence goes in as text."""
+    return annotation is str or (set(typing.get_args(annotation)) == {str, type(None)})
+
+
+def _with_references(schema: dict[str, Any]) -> dict[str, Any]:
+    """The tool's schema, where every argument that does not take text also takes a string
+    (an ``#E`` reference that evidence fills later); the worker validates the result."""
+    loose = copy.deepcopy(schema)
+    for name, prop in loose.get("properties", {}).items():
+        if isinstance(prop, dict) and prop.get("type") != "string":
+            loose["properties"][name] = {"anyOf": [prop, {"type": "string"}],
+                                         **{k: prop[k] for k in ("description", "title") if k in prop}}
+    return loose
 
 
 def _json_object(text: str) -> dict[str, Any] | None:

@@ -17,12 +17,12 @@ disconnects. Runs are kept in memory, bounded: the oldest finished run goes firs
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from foreplan.agent import Agent, RunResult
+from foreplan.bridge import ThreadBridge
 from foreplan.events import Event
 from foreplan.serve.errors import NotFoundError, describe
 from foreplan.serve.models import GatedLLM, ModelPool, ServedModel, get_pool
@@ -141,39 +142,32 @@ router = APIRouter()
 async def create_run(body: AgentRunRequest, pool: ModelPool = Depends(get_pool),
                      runs: RunStore = Depends(get_runs), toolkits: dict[str, Toolkit] = Depends(get_toolkits)) -> Any:
     agent, planner = _agent(pool, toolkits, body)
-    planner.queue.acquire()  # a run holds one place in the planner's queue while it lasts
-    record = runs.start(body.instruction, body.toolkit)
+    # A run holds one place in the planner's queue while it lasts; a full queue is 429 at once.
     if not body.stream:
-        try:
+        with planner.queue.admit():
+            record = runs.start(body.instruction, body.toolkit)
             await run_in_threadpool(_execute, agent, record)
-        finally:
-            planner.queue.release()
         # The result object of `foreplan run --json`; the events are in GET .../{id}.
         return {k: v for k, v in record.to_dict().items() if k != "events"}
 
-    items: queue.Queue[Any] = queue.Queue()
-
-    def target() -> None:
-        try:
-            items.put(_execute(agent, record, items.put))
-        except Exception as exc:  # already recorded; handed to the stream
-            items.put(exc)
-        finally:
-            planner.queue.release()
-
-    threading.Thread(target=target, name=f"foreplan-{record.id}", daemon=True).start()
+    with ExitStack() as held:
+        held.enter_context(planner.queue.admit())
+        record = runs.start(body.instruction, body.toolkit)
+        run: ThreadBridge[Event | RunResult] = ThreadBridge(f"foreplan-{record.id}")
+        # From here the run's thread holds the place, and gives it back when the run ends.
+        run.start(lambda emit: emit(_execute(agent, record, emit)), holding=held.pop_all())
 
     async def events() -> AsyncIterator[str]:
-        while True:
-            item = await run_in_threadpool(items.get)
-            if isinstance(item, Event):
-                yield sse(item.to_dict() | {"id": record.id})
-            elif isinstance(item, RunResult):
-                yield sse({"event": "result", "id": record.id, "status": record.status} | item.to_dict())
-                break
-            else:
-                yield sse(describe(item)[1] | {"id": record.id})
-                break
+        try:
+            async for item in run:
+                if isinstance(item, Event):
+                    yield sse(item.to_dict() | {"id": record.id})
+                else:
+                    yield sse({"event": "result", "id": record.id, "status": record.status} | item.to_dict())
+        except Exception as exc:  # already recorded in the run; reported in the stream
+            yield sse(describe(exc)[1] | {"id": record.id})
+        finally:
+            run.close()  # the run goes on without the client, recorded in the store
         yield sse("[DONE]")
 
     return StreamingResponse(events(), media_type="text/event-stream")

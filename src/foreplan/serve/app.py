@@ -167,16 +167,13 @@ async def chat_completions(body: ChatCompletionRequest, pool: ModelPool = Depend
     options = generation_options(settings, body, body.max_completion_tokens or body.max_tokens, constraint, tools)
     messages = template_messages(body.messages)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-    served.queue.acquire()
-    if body.stream:
+    if body.stream:  # the worker holds the queue place (a full queue is 429 before the stream)
         head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return stream_generation(served, messages, options,
                                  ChatChunks(head, mode, lambda c: assistant_reply(c.text, mode), include_usage))
-    try:
+    with served.queue.admit():
         completion = await run_in_threadpool(served.generate, messages, options)
-    finally:
-        served.queue.release()
     message = assistant_reply(completion.text, mode)
     finish = "tool_calls" if message.tool_calls else completion.finish_reason
     return ChatCompletion(id=cid, created=created, model=body.model, usage=usage_of(completion),
@@ -196,15 +193,12 @@ async def completions(body: CompletionRequest, pool: ModelPool = Depends(get_poo
     options = generation_options(settings, body, body.max_tokens)
     messages = [{"role": "user", "content": prompt}]
     cid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
-    served.queue.acquire()
-    if body.stream:
+    if body.stream:  # the worker holds the queue place (a full queue is 429 before the stream)
         head = {"id": cid, "object": "text_completion", "created": created, "model": body.model}
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return stream_generation(served, messages, options, TextChunks(head, include_usage))
-    try:
+    with served.queue.admit():
         completion = await run_in_threadpool(served.generate, messages, options)
-    finally:
-        served.queue.release()
     return TextCompletion(id=cid, created=created, model=body.model, usage=usage_of(completion),
                           choices=[TextChoice(text=completion.text, finish_reason=completion.finish_reason)])
 
@@ -229,9 +223,10 @@ def create_app(settings: ServeSettings | None = None, llms: Mapping[str, LLM] | 
         if llms is not None:
             backends = dict(llms)
         else:
-            from foreplan.llm.resolve import resolve_model
+            from foreplan.llm.resolve import ModelRegistry
 
-            backends = {alias: resolve_model(spec) for alias, spec in settings.models.items()}
+            registry = ModelRegistry(server=None)  # the server loads its own weights, never FOREPLAN_SERVER's
+            backends = {alias: registry.resolve(spec) for alias, spec in settings.models.items()}
         app.state.models = ModelPool.build(settings, backends)
         app.state.runs = RunStore(settings.max_runs)
         logger.info("serving %s", ", ".join(f"{a}={m.spec}" for a, m in app.state.models.models.items()) or "no model")

@@ -47,11 +47,16 @@ class ModelQueue:
     def admitted(self) -> int:
         return self._admitted
 
-    def acquire(self) -> None:
-        """Take a place in the queue.
+    @contextmanager
+    def admit(self) -> Iterator[None]:
+        """Hold a place in the queue for the block: taken on entry, given back on exit.
+
+        A streamed request enters it in the route and exits it in its worker thread
+        (:meth:`foreplan.bridge.ThreadBridge.start`), so the place lasts as long as the
+        generation and a full queue is refused before the stream starts.
 
         Raises:
-            QueueFullError: every place is taken.
+            QueueFullError: every place is taken (on entry; nothing is held then).
         """
         with self._lock:
             if self._admitted >= self.capacity:
@@ -61,18 +66,11 @@ class ModelQueue:
                     headers={"Retry-After": str(self.retry_after_s)},
                 )
             self._admitted += 1
-
-    def release(self) -> None:
-        with self._lock:
-            self._admitted -= 1
-
-    @contextmanager
-    def admit(self) -> Iterator[None]:
-        self.acquire()
         try:
             yield
         finally:
-            self.release()
+            with self._lock:
+                self._admitted -= 1
 
     def run(self, fn: Callable[[], T]) -> T:
         """Call ``fn`` (blocking) once a running slot is free."""
@@ -89,7 +87,7 @@ class ServedModel:
     created: int = field(default_factory=lambda: int(time.time()))
 
     def generate(self, messages: list[Message], options: GenerationOptions) -> Completion:
-        """Blocking; call it from a worker thread after :meth:`ModelQueue.acquire`."""
+        """Blocking; call it from a worker thread inside :meth:`ModelQueue.admit`."""
         return self.queue.run(lambda: self.llm.generate(messages, options))
 
 

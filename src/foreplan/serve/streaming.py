@@ -1,14 +1,14 @@
 """``stream: true``: send each piece of text as the model generates it, as SSE chunks.
 
-Generation blocks, so it runs in a worker thread; the backend hands each decoded piece
-to ``GenerationOptions.on_text``, which passes it to the event loop through an asyncio
-queue. The SSE generator turns the pieces into OpenAI chunks::
+Generation blocks, so it runs in a worker thread (:class:`~foreplan.bridge.ThreadBridge`);
+the backend hands each decoded piece to ``GenerationOptions.on_text``, which emits it to
+the event loop. The SSE generator turns the pieces into OpenAI chunks::
 
-    route: queue place taken ─► worker thread: served.generate(options + on_text)
-                                   │ on_text(piece) ─ call_soon_threadsafe ─┐
-                                   │ Completion or exception at the end ─────┤
-                                   └ releases the queue place                 ▼
-    client ◄── role chunk, content deltas, tool-call deltas, finish, usage, [DONE] ◄── asyncio.Queue
+    route: queue.admit() ─► worker thread: served.generate(options + on_text)
+     (full: 429)               │ on_text(piece) ── emit ──────────────────┐
+                               │ Completion, or the exception, at the end ┤
+                               └ gives the queue place back                ▼
+    client ◄── role chunk, content deltas, tool-call deltas, finish, usage, [DONE] ◄── async for
 
 Tool calls (``tool_choice`` auto, required or named) are parsed from the whole text at
 the end, exactly as without streaming, and then sent as OpenAI tool-call deltas: the
@@ -17,25 +17,23 @@ pieces. In ``auto`` mode, text before a ``<tool_call>`` tag streams as content (
 first characters are held back until they cannot be the tag, as for stop strings).
 
 A client that disconnects cancels the generation: Starlette cancels the SSE generator,
-whose ``finally`` sets a flag; the next ``on_text`` raises :class:`GenerationCancelled`,
+whose ``finally`` closes the bridge; the next ``on_text`` raises :class:`GenerationCancelled`,
 the backend stops at that token and the worker gives the queue place back. No error is
 logged for it, only one INFO line.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
 import re
-import threading
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi.responses import StreamingResponse
 
+from foreplan.bridge import ThreadBridge
 from foreplan.llm.base import GenerationOptions, Message
 from foreplan.llm.streaming import TextStream
 from foreplan.serve.errors import describe
@@ -149,70 +147,49 @@ class TextChunks:
         return out
 
 
-@dataclass
-class _End:
-    result: Completion | BaseException | None
-
-
 def stream_generation(served: ServedModel, messages: list[Message], options: GenerationOptions,
                       chunks: ChatChunks | TextChunks) -> StreamingResponse:
-    """Start generating in a worker thread and answer with its SSE stream.
+    """Take a place in ``served.queue``, start generating in a worker thread and answer
+    with its SSE stream.
 
-    The caller has taken a place in ``served.queue``; the worker gives it back when the
-    generation ends (finished, failed, or stopped because the client left).
+    The worker gives the place back when the generation ends (finished, failed, or
+    stopped because the client left).
+
+    Raises:
+        QueueFullError: every place is taken (429, before the stream starts).
     """
-    loop = asyncio.get_running_loop()
-    items: asyncio.Queue[str | _End] = asyncio.Queue()
-    cancelled = threading.Event()
+    pieces: ThreadBridge[str | Completion] = ThreadBridge(f"foreplan-stream-{served.alias}")
 
-    def put(item: str | _End) -> None:
+    def work(emit: Callable[[str | Completion], None]) -> None:
+        def on_text(piece: str) -> None:
+            if pieces.closed:
+                raise GenerationCancelled
+            emit(piece)
+
+        def generate() -> Completion:
+            if pieces.closed:  # the client left while this request waited for the model
+                raise GenerationCancelled
+            return served.llm.generate(messages, dataclasses.replace(options, on_text=on_text))
+
         try:
-            loop.call_soon_threadsafe(items.put_nowait, item)
-        except RuntimeError:  # the event loop is closed: the server is shutting down
-            cancelled.set()
-
-    def on_text(piece: str) -> None:
-        if cancelled.is_set():
-            raise GenerationCancelled
-        put(piece)
-
-    def generate() -> Completion:
-        if cancelled.is_set():  # the client left while this request waited for the model
-            raise GenerationCancelled
-        return served.llm.generate(messages, dataclasses.replace(options, on_text=on_text))
-
-    def work() -> None:
-        result: Completion | BaseException | None = None
-        try:
-            result = served.queue.run(generate)
+            emit(served.queue.run(generate))
         except GenerationCancelled:
             logger.info("%s: the client disconnected; generation stopped", served.alias)
-        except Exception as exc:  # reported to the client in the stream
-            result = exc
-        finally:
-            served.queue.release()
-        put(_End(result))
 
-    threading.Thread(target=work, name=f"foreplan-stream-{served.alias}", daemon=True).start()
+    pieces.start(work, holding=served.queue.admit())
 
     async def events() -> AsyncIterator[str]:
         try:
             for chunk in chunks.start():
                 yield sse(chunk)
-            while True:
-                item = await items.get()
-                if isinstance(item, str):
-                    for chunk in chunks.text(item):
+            try:
+                async for item in pieces:
+                    for chunk in chunks.text(item) if isinstance(item, str) else chunks.end(item):
                         yield sse(chunk)
-                    continue
-                if isinstance(item.result, Completion):
-                    for chunk in chunks.end(item.result):
-                        yield sse(chunk)
-                elif item.result is not None:  # the status line is sent: report in the stream
-                    yield sse(describe(item.result)[1])
-                break
+            except Exception as exc:  # the status line is sent: report in the stream
+                yield sse(describe(exc)[1])
             yield sse("[DONE]")
         finally:
-            cancelled.set()  # a client that left stops the generation at its next piece
+            pieces.close()  # a client that left stops the generation at its next piece
 
     return StreamingResponse(events(), media_type="text/event-stream")

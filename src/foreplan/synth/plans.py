@@ -26,7 +26,7 @@ from foreplan.plan.validate import validate_plan
 from foreplan.synth.shapes import Candidate, make_candidate
 from foreplan.synth.toolbox import ALL_TOOL_NAMES, StubLLM, Toolbox
 from foreplan.synth.tools import HELDOUT_TOOLS
-from foreplan.tools.llm_tool import tool_llm
+from foreplan.tools.context import RunContext
 
 #: The planner prompt's budget in tokens (user message only; the chat template adds ~30).
 MAX_PROMPT_TOKENS = 560
@@ -154,11 +154,7 @@ class PlanSynthesizer:
         if self.grammar_check is not None and not self.grammar_check(plan_grammar(toolkit, DEFAULT_MAX_STEPS), text):
             return "the plan grammar refuses it"
         if self.execute:
-            token = tool_llm.set(StubLLM())
-            try:
-                evidence = Worker(toolkit, max_workers=4).run(plan)
-            finally:
-                tool_llm.reset(token)
+            evidence = Worker(toolkit, max_workers=4, context=RunContext(llm=StubLLM())).run(plan)
             failed = [(e, plan.step(e.step_id).tool) for e in evidence.values() if not e.ok]
             if failed:
                 return f"step failed: {failed[0][1]}"

@@ -129,7 +129,7 @@ def translate(text: str, target_language: str) -> dict:
     return {"language": language, "translation": f"[{language[:2].lower()}] {text}"}
 
 
-@tool(timeout=5, side_effects=True)
+@tool(timeout=5, side_effects=True, sensitive=("to",))
 def send_email(to: str, subject: str, body: str) -> dict:
     """Send an email.
 

@@ -120,6 +120,11 @@ class ToolkitConfig(_Section):
     query_sql: QuerySqlConfig = Field(default_factory=QuerySqlConfig)
     save_file: SaveFileConfig = Field(default_factory=SaveFileConfig)
     mcp: list[MCPConfig] = Field(default_factory=list)
+    sensitive: dict[str, list[str]] = Field(default_factory=dict, description=(
+        "More sensitive arguments per tool, e.g. {send_message = [\"channel\"]}: a side-effect call refuses "
+        "evidence in them"))
+    allow_untrusted: list[str] = Field(default_factory=list, description=(
+        "Sensitive arguments evidence may fill after all: tool.argument, or argument for every tool"))
     planner_example: str | None = Field(None, description='A worked example for the planner: "Task: ..." then '
                                                           "its plan, using this toolkit's tools")
 
@@ -190,7 +195,25 @@ def build_toolkit(config: ToolkitConfig | None = None) -> Toolkit:
     for path in config.tools_files:
         for t in load_tools_file(path):
             toolkit.add(t, replace=True)
+    _apply_policy(toolkit, config)
     return toolkit
+
+
+def _apply_policy(toolkit: Toolkit, config: ToolkitConfig) -> None:
+    """Mark the file's sensitive arguments on its tools, and take its allow list."""
+    from dataclasses import replace
+
+    for name, arguments in config.sensitive.items():
+        t = toolkit.get(name)
+        if t is None:
+            raise ConfigError(f"sensitive names the tool {name!r}, which the toolkit does not have; "
+                              f"its tools: {', '.join(toolkit.names)}")
+        unknown = sorted(set(arguments) - set(t.args_model.model_fields))
+        if unknown:
+            raise ConfigError(f"sensitive.{name} names {', '.join(unknown)}, which {name} does not take; "
+                              f"it takes: {', '.join(t.args_model.model_fields)}")
+        toolkit.add(replace(t, sensitive=t.sensitive | set(arguments)), replace=True)
+    toolkit.allow_untrusted = frozenset(config.allow_untrusted)
 
 
 def _add_mcp_tools(toolkit: Toolkit, server: MCPConfig) -> None:

@@ -245,4 +245,4 @@ def make_save_file(workspace: Path, *, overwrite: bool = False, max_bytes: int =
             raise ToolError(f"could not save {path[:120]!r}: {exc.strerror or exc}. Please try another path.") from exc
         return {"path": "/".join(parts), "bytes": len(data)}
 
-    return tool(save_file, name="save_file", timeout=10, side_effects=True)
+    return tool(save_file, name="save_file", timeout=10, side_effects=True, sensitive=("path",))

@@ -19,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, get_type_hints
 
 import pydantic
 
 from foreplan.errors import ToolDefinitionError, ToolError
+from foreplan.tools.context import RunContext
 
 _SECTION_RE = re.compile(r"^\s*(Args|Arguments|Parameters|Returns|Raises|Yields|Examples?|Notes?):\s*$")
 _ARG_RE = re.compile(r"^\s*(\*{0,2}\w+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
@@ -86,6 +87,13 @@ class Tool:
     retries: int = 0
     """Extra attempts after a :class:`RetryableToolError`."""
     side_effects: bool = False
+    sensitive: frozenset[str] = frozenset()
+    """Arguments that decide where a side effect lands (a recipient, a path, a URL). Evidence
+    is data that may carry injected instructions, so a side-effect call whose sensitive
+    argument came from evidence is refused unless the toolkit allows it
+    (:attr:`Toolkit.allow_untrusted`)."""
+    context_parameter: str | None = None
+    """The parameter typed :class:`RunContext`, which the worker fills (never a model)."""
     examples: tuple[str, ...] = field(default=())
     render_reference: Callable[[Any, bool], str] | None = None
     """How an earlier result referenced in this tool's input (``#E1.rows[0].Title``) is
@@ -134,8 +142,15 @@ class Tool:
         return {name: getattr(model, name) for name in self.args_model.model_fields}
 
     def __call__(self, **arguments: Any) -> Any:
-        """Validate the arguments and run the tool (async tools in their own loop)."""
+        """Validate the arguments and run the tool outside a run (an empty context)."""
+        return self.run(arguments)
+
+    def run(self, arguments: dict[str, Any], context: RunContext | None = None) -> Any:
+        """Validate the arguments and run the tool with the run's ``context`` (async tools
+        in their own loop)."""
         kwargs = self.validate(arguments)
+        if self.context_parameter is not None:
+            kwargs[self.context_parameter] = context or RunContext()
         if inspect.iscoroutinefunction(self.fn):
             return asyncio.run(self.fn(**kwargs))
         return self.fn(**kwargs)
@@ -148,6 +163,7 @@ def tool(
     timeout: float = 30.0,
     retries: int = 0,
     side_effects: bool = False,
+    sensitive: Iterable[str] = (),
     render_reference: Callable[[Any, bool], str] | None = None,
 ) -> Any:
     """Turn a type-hinted, documented function into a :class:`Tool`.
@@ -169,9 +185,13 @@ def tool(
         except Exception as exc:  # a hint that names something undefined
             raise ToolDefinitionError(f"tool {tool_name!r}: cannot resolve type hints: {exc}") from exc
         fields: dict[str, Any] = {}
+        context_parameter = None
         for pname, param in inspect.signature(f).parameters.items():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 raise ToolDefinitionError(f"tool {tool_name!r}: *args/**kwargs cannot be described to a model")
+            if hints.get(pname) is RunContext:
+                context_parameter = pname  # filled by the worker, not part of the schema
+                continue
             if pname not in hints:
                 raise ToolDefinitionError(f"tool {tool_name!r}: parameter {pname!r} needs a type hint")
             if pname not in arg_docs:
@@ -181,7 +201,12 @@ def tool(
             default = ... if param.default is param.empty else param.default
             fields[pname] = (hints[pname], pydantic.Field(default, description=arg_docs[pname]))
         model = pydantic.create_model(f"{tool_name}_arguments", **fields)
+        unknown = sorted(set(sensitive) - set(fields))
+        if unknown:
+            raise ToolDefinitionError(f"tool {tool_name!r}: sensitive names {', '.join(unknown)}, which it does not "
+                                      f"take (its arguments: {', '.join(fields) or 'none'})")
         return Tool(tool_name, description, f, model, returns, timeout, retries, side_effects,
-                    render_reference=render_reference)
+                    sensitive=frozenset(sensitive), render_reference=render_reference,
+                    context_parameter=context_parameter)
 
     return build(fn) if fn is not None else build

@@ -32,6 +32,9 @@ class Toolkit:
         """A worked example for the planner prompt ("Task: ..." then its plan), shown
         instead of a built-in one: small planners copy the example's form and habits, so
         one written with these tools (on another task) helps them most."""
+        self.allow_untrusted: frozenset[str] = frozenset()
+        """Sensitive arguments that evidence may fill after all, as ``tool.argument`` or a
+        bare ``argument`` for every tool (``--allow-untrusted``, or the toolkit file)."""
         for t in tools:
             self.add(t)
 
@@ -73,6 +76,10 @@ class Toolkit:
 
     def __contains__(self, name: object) -> bool:
         return name in self._tools
+
+    def allows_untrusted(self, tool: str, argument: str) -> bool:
+        """Whether evidence may fill ``tool``'s sensitive ``argument``."""
+        return argument in self.allow_untrusted or f"{tool}.{argument}" in self.allow_untrusted
 
     def close(self) -> None:
         """Release what the tools hold open (database pools, MCP servers), each once."""
