@@ -3,6 +3,8 @@ reassemble to the non-streamed calls, the usage chunk, and what a client leaving
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import logging
 import time
@@ -97,20 +99,34 @@ def test_the_first_piece_arrives_while_the_rest_is_generated(live):
     assert arrivals[-1] - arrivals[0] > 0.3  # six pieces 0.1 s apart, sent as each is made
 
 
+class _CountingLLM(ScriptedLLM):
+    """Counts the pieces it streams, so a test can see where a generation stopped."""
+
+    pieces = 0
+
+    def generate(self, messages, options):  # noqa: ANN001, ANN201 - the LLM protocol's
+        if options.on_text is not None:
+            given = options.on_text
+
+            def counted(text: str) -> None:
+                self.pieces += 1
+                given(text)
+
+            options = dataclasses.replace(options, on_text=counted)
+        return super().generate(messages, options)
+
+
 def test_a_client_that_leaves_stops_the_generation_and_frees_its_place(live, caplog):
     caplog.set_level(logging.INFO, logger="foreplan.serve")
-    llm = ScriptedLLM([" ".join(["word"] * 200), "next"], piece_delay_s=0.02)  # 4 s if not stopped
+    llm = _CountingLLM([" ".join(["word"] * 200), "next"], piece_delay_s=0.02)
     base = live({"planner": llm}, concurrency=1, queue_size=0)
-    left = time.monotonic()
     with httpx.stream("POST", f"{base}/v1/chat/completions", json=_ask(stream=True), timeout=10) as r:
         for line in r.iter_lines():
             if '"word"' in line:
-                left = time.monotonic()
                 break  # leaving the block closes the connection mid-stream
     while httpx.get(f"{base}/health").json()["models"]["planner"]["queued"]:
-        assert time.monotonic() - left < 2, "the queue place was not given back"
-        time.sleep(0.02)
-    assert time.monotonic() - left < 2  # stopped at the next pieces, not after 200
+        time.sleep(0.02)  # pytest-timeout ends a run whose place is never given back
+    assert llm.pieces < 200  # stopped at the next pieces, not after all 200
     r = httpx.post(f"{base}/v1/chat/completions", json=_ask(), timeout=10)  # queue_size=0: 429 if still held
     assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == "next"
     assert any("client disconnected" in rec.getMessage() for rec in caplog.records)
