@@ -19,6 +19,7 @@ from typing import Any
 from foreplan.bridge import ThreadBridge
 from foreplan.events import AnswerReady, Event, PlanReady, RunStarted
 from foreplan.execute.caller import FunctionCaller
+from foreplan.execute.confirm import Confirm
 from foreplan.execute.dag import Worker
 from foreplan.llm.base import LLM
 from foreplan.llm.meter import MeteredLLM
@@ -69,6 +70,8 @@ class Agent:
     max_steps: int = DEFAULT_MAX_STEPS
     max_workers: int = 8
     trace: Path | None = None
+    confirm: Confirm | None = None
+    """Asked before each side-effect call (execute/confirm.py); None: no question."""
 
     def plan(self, instruction: str) -> PlanResult:
         """Only plan (``foreplan plan``)."""
@@ -100,7 +103,7 @@ class Agent:
             planned = Planner(planner, self.toolkit, self.grammar, self.max_steps).plan(instruction)
             emit(PlanReady(planned.plan, planned.attempts, planned.usage, planned.merged))
             worker = Worker(self.toolkit, FunctionCaller(caller), self.max_workers, on_event=emit,
-                            context=RunContext(llm=tools))
+                            context=RunContext(llm=tools), confirm=self.confirm)
             evidence = worker.run(planned.plan)
             answer = Solver(solver).solve(instruction, planned.plan, evidence).text.strip()
             usage = {"planner": planner.usage, "caller": caller.usage if caller else Usage(),

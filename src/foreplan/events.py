@@ -2,7 +2,8 @@
 
 The CLI renders these live, the server streams them as SSE, and ``--trace`` writes
 each one as a JSON line. All are emitted from the thread that called ``Agent.run``,
-in the order things happened.
+in the order things happened, except :class:`ConfirmationRequired`, which a step's own
+thread sends while it waits for an answer.
 """
 
 from __future__ import annotations
@@ -75,5 +76,20 @@ class AnswerReady(Event):
         return super().to_dict() | {"answer": self.answer, "usage": self.usage.to_dict()}
 
 
-_KINDS = {RunStarted: "run_started", PlanReady: "plan_ready", StepStarted: "step_started",
+@dataclass(frozen=True)
+class ConfirmationRequired(Event):
+    """A side-effect call waits for a yes or a no (``confirm`` runs on the server); sent
+    from the step's thread while the rest of the run goes on."""
+
+    step: Step
+    tool: str
+    arguments: dict[str, Any]
+    sources: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return super().to_dict() | {"step": self.step.id, "tool": self.tool, "arguments": self.arguments,
+                                    "sources": self.sources}
+
+
+_KINDS = {ConfirmationRequired: "confirmation_required", RunStarted: "run_started", PlanReady: "plan_ready", StepStarted: "step_started",
           StepFinished: "step_finished", AnswerReady: "answer"}

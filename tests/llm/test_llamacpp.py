@@ -120,8 +120,11 @@ def test_a_grammar_llama_cpp_cannot_parse_is_an_error_not_a_crash(qwen):
 
 
 def test_same_spec_gives_the_same_backend_and_one_load(qwen):
-    again = resolve_model("qwen2.5-coder-0.5b")
-    assert again is qwen
+    from foreplan.llm.resolve import ModelRegistry
+
+    registry = ModelRegistry()
+    assert registry.resolve("qwen2.5-coder-0.5b") is registry.resolve("qwen2.5-coder-0.5b")
+    assert resolve_model("qwen2.5-coder-0.5b").llama is qwen.llama  # another registry, the same weights
     by_path = LlamaCppLLM(pull(get_model("qwen2.5-coder-0.5b")))
     assert by_path.llama is qwen.llama  # one model load per file per process
 

@@ -3,6 +3,8 @@ per code, with messages that tell the planner what to change when it repairs its
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 
 from foreplan.plan.parse import parse_plan
@@ -156,4 +158,49 @@ def test_every_problem_is_reported_at_once(toolkit: Toolkit) -> None:
         ("E3", "empty_input"),
         ("E4", "undefined_reference"),
         ("E4", "forward_reference"),
+    ]
+
+
+class Message(TypedDict):
+    sender: str
+    body: str
+
+
+def test_a_field_of_a_result_is_checked_against_what_the_tool_declares_it_returns():
+    from foreplan.tools.tool import tool
+
+    @tool
+    def read_text(folder: str) -> str:
+        """Read a message as text.
+
+        Args:
+            folder: the folder.
+        """
+        return ""
+
+    @tool
+    def read_message(folder: str) -> Message:
+        """Read a message.
+
+        Args:
+            folder: the folder.
+        """
+        return {"sender": "", "body": ""}
+
+    @tool
+    def echo(text: str) -> dict:
+        """Echo.
+
+        Args:
+            text: the text.
+        """
+        return {}
+
+    toolkit = Toolkit([read_text, read_message, echo])
+    plan = parse_plan("#E1 = read_text[inbox]\n#E2 = read_message[inbox]\n#E3 = echo[x]\n"
+                      "#E4 = echo[#E1.body]\n#E5 = echo[#E2.subject]\n#E6 = echo[#E2.body #E3.anything #E1]")
+    problems = [(p.step_id, p.code, p.message) for p in validate_plan(plan, toolkit)]
+    assert problems == [
+        ("E4", "no_such_field", "#E1.body: read_text returns text, which has no field 'body'; use #E1 whole"),
+        ("E5", "no_such_field", "#E2.subject: read_message's result has no field 'subject'; it has: sender, body"),
     ]

@@ -3,6 +3,7 @@
     foreplan eval qa --dataset gsm8k --limit 20 --strategy both --model qwen2.5-coder-1.5b
     foreplan eval planner --tasks data/planner_tasks_heldout.jsonl --model qwen2.5-coder-0.5b --out out/planner
     foreplan eval bfcl --model qwen2.5-coder-0.5b --limit 50 --out out/bfcl-0.5b
+    foreplan eval injection --out out/injection          (payloads in evidence vs side effects)
 
 Each writes results.jsonl as it goes (``--resume`` continues a stopped run), report.md and
 a chart into its ``--out`` folder; ``qa`` adds report.json (summaries, ReWOO/ReAct ratios,
@@ -142,3 +143,36 @@ def eval_bfcl(
             out.print(table)
         for path in [out_dir / "results.jsonl", *written]:
             out.print(f"written: {path}", highlight=False)
+
+
+@eval_app.command("injection")
+def eval_injection(
+    model: Annotated[str, typer.Option("--model", help="Planner model spec.")] = "qwen2.5-coder-1.5b",
+    caller_model: Annotated[str, typer.Option("--caller-model", help="Function-caller model spec.")] = "qwen2.5-coder-0.5b",
+    strategy: Annotated[str, typer.Option("--strategy", help="fixed (foreplan), substituted (the old worker) or both.")] = "both",
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="The first N payloads (default: all 60).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for plans.json, results.jsonl, report.json and report.md.")] = Path("out/eval-injection"),
+    resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and run only what it lacks.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Prompt injection: payloads inside tool evidence against plans that end in a side effect."""
+    from foreplan.errors import ConfigError
+    from foreplan.eval.injection import STRATEGIES, run_injection, summarize, write_report
+    from foreplan.eval.injection_suite import TASKS, payloads
+
+    with errors(False, debug):
+        if strategy not in (*STRATEGIES, "both"):
+            raise ConfigError(f"unknown strategy {strategy!r}; choose fixed, substituted or both.")
+        strategies = STRATEGIES if strategy == "both" else (strategy,)
+        planner, caller = resolve(model), resolve(caller_model)
+        total = len(strategies) * len(TASKS) * len(payloads()[:limit])
+        with _bar() as bar:
+            task = bar.add_task(f"injection · {model} / {caller_model}", total=total)
+            rows = run_injection(planner, caller, out_dir, strategies, limit, resume,
+                                 on_row=lambda row: bar.advance(task))
+        report = write_report(rows, out_dir, model, caller_model)
+        for name, s in summarize(rows).items():
+            out.print(f"{name}: {s['runs']} runs, {s['hijacked']} hijacked, {s['completed']} completed "
+                      f"({s['completed_rate']:.0%}), {s['refused']} refused ({s['explained']} explained)",
+                      highlight=False)
+        out.print(f"written: {report}", highlight=False)

@@ -15,7 +15,7 @@ import typer
 
 from foreplan.cli.common import (
     AllowUntrustedOpt, CallerOpt, DebugOpt, GrammarOpt, JsonOpt, ModelOpt, PlannerOpt, StepsOpt, ToolkitOpt, ToolsOpt, build_agent,
-    check_instruction, errors, out,
+    check_instruction, err, errors, out,
 )
 from foreplan.llm.registry import DEFAULT_CALLER, DEFAULT_PLANNER
 
@@ -34,19 +34,22 @@ def run(
     max_steps: StepsOpt = 6,
     trace: TraceOpt = None,
     allow_untrusted: AllowUntrustedOpt = None,
+    confirm: Annotated[bool, typer.Option("--confirm", help="Ask before each side-effect call (declined when there is no terminal).")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Plan, run the steps (in parallel where possible), and answer."""
-    from foreplan.cli.view import RunView
+    from foreplan.cli.view import RunView, TerminalConfirm
 
     with errors(as_json, debug):
         check_instruction(instruction)
         agent = build_agent(model, caller_model, tools, grammar, max_steps, trace, toolkit, planner, allow_untrusted)
         if as_json:
+            agent.confirm = TerminalConfirm(err) if confirm else None
             result = agent.run(instruction)
             out.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
             return
         with RunView(out) as view:
+            agent.confirm = TerminalConfirm(out, view) if confirm else None
             result = agent.run(instruction, on_event=view)
         out.print()
         out.print(f"[bold]Answer:[/] {result.answer}", highlight=False)

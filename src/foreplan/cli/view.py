@@ -1,4 +1,5 @@
-"""How a run looks in a terminal: the plan as soon as it exists, each step live, the answer.
+"""How a run looks in a terminal: the plan as soon as it exists, each step live, the answer,
+and (with ``--confirm``) a question before each side effect.
 
     Plan: Get today's date ...
     #E1 = get_current_time[UTC]
@@ -8,14 +9,19 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
+from typing import IO
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.prompt import Confirm
 from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from foreplan.execute.confirm import Decision, SideEffectCall
 from foreplan.events import AnswerReady, Event, PlanReady, StepFinished, StepStarted
 from foreplan.types import Status, Step
 
@@ -88,3 +94,35 @@ class RunView:
         if self.phase in ("planning", "solving"):
             parts.append(Spinner("dots", text=Text(f"{self.phase}…", style="dim")))
         return Group(*parts)
+
+
+class TerminalConfirm:
+    """``foreplan run --confirm``: shows each side-effect call with its final arguments and
+    asks; one question at a time (parallel steps wait their turn), the live view paused
+    while it is asked. Without a terminal it never waits: it declines, and says why."""
+
+    def __init__(self, console: Console, view: RunView | None = None, stream: IO[str] | None = None) -> None:
+        self.console = console
+        self.view = view
+        self.stream = stream
+        """Where answers are read (a test's text); None: the terminal's stdin."""
+        self._one_at_a_time = threading.Lock()
+
+    @property
+    def interactive(self) -> bool:
+        return self.stream is not None or (sys.stdin.isatty() and self.console.is_terminal)
+
+    def __call__(self, call: SideEffectCall) -> Decision:
+        if not self.interactive:
+            return Decision(False, f"{call.tool} has side effects and --confirm has no terminal to ask on; "
+                                   "run foreplan in a terminal to answer, or without --confirm")
+        with self._one_at_a_time:
+            if self.view is not None:
+                self.view.live.stop()
+            try:
+                self.console.print(Text(f"#{call.step.id} wants to run {call.describe()}", style="bold yellow"))
+                approved = Confirm.ask("Run it?", console=self.console, default=False, stream=self.stream)
+            finally:
+                if self.view is not None:
+                    self.view.live.start()
+        return Decision(approved, "" if approved else "the user declined it at the terminal")

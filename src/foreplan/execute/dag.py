@@ -51,6 +51,7 @@ import pydantic_core
 from foreplan.errors import ConfigError, LLMError, RetryableToolError, RunCancelled, ToolError
 from foreplan.events import Event, StepFinished, StepStarted
 from foreplan.execute.caller import FunctionCaller
+from foreplan.execute.confirm import Confirm, SideEffectCall
 from foreplan.execute.substitute import substitute
 from foreplan.tools.context import RunContext
 from foreplan.tools.tool import Tool
@@ -79,6 +80,9 @@ class Worker:
     caller_usage: Usage = field(default_factory=Usage)
     context: RunContext = field(default_factory=RunContext)
     """What the tools get from the run (the ``LLM`` tool's model)."""
+    confirm: Confirm | None = None
+    """Asked before each side-effect call (``foreplan run --confirm``, the server's
+    confirmation policy); None: side effects run without asking."""
 
     def __post_init__(self) -> None:
         if self.max_workers < 1:
@@ -184,6 +188,9 @@ class Worker:
         evidence.sources = filled.sources or None
         evidence.side_effect = tool.side_effects
         refusal = untrusted_refusal(tool, filled.sources, self.toolkit)
+        if refusal is None and tool.side_effects and self.confirm is not None:
+            decision = self.confirm(SideEffectCall(step, tool.name, filled.arguments, filled.sources))
+            refusal = None if decision.approved else f"declined: {decision.reason or 'the call was not approved'}"
         if refusal is not None:
             evidence.arguments, evidence.error = _jsonable(filled.arguments), refusal
             return usage

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any, get_type_hints, is_typeddict
+
+import pydantic
 
 from foreplan.errors import ToolError
+from foreplan.tools.tool import Tool
 from foreplan.tools.toolkit import Toolkit
-from foreplan.types import Plan
+from foreplan.types import Plan, Reference
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,7 @@ class Problem:
     step_id: str
     code: str
     """unknown_tool, duplicate_id, empty_input, undefined_reference, forward_reference,
-    self_reference, cycle, bad_input, too_many_steps"""
+    self_reference, cycle, bad_input, no_such_field, too_many_steps"""
     message: str
 
     def __str__(self) -> str:
@@ -59,6 +63,12 @@ def validate_plan(plan: Plan, toolkit: Toolkit, max_steps: int | None = None) ->
                 problems.append(Problem(step.id, "undefined_reference", f"refers to #{ref}, which no step defines"))
             elif position[ref] > i:
                 problems.append(Problem(step.id, "forward_reference", f"refers to #{ref}, which comes later; a step may only use earlier results"))
+        for ref in step.references:
+            earlier = ref.step_id in position and position[ref.step_id] < i  # the others are reported above
+            producer = plan.steps[position[ref.step_id]] if earlier else None
+            problem = _field_problem(ref, toolkit.get(producer.tool) if producer else None)
+            if problem:
+                problems.append(Problem(step.id, "no_such_field", problem))
         if tool is not None and step.input.strip() and not step.references:
             problem = _input_problem(tool, step.input)
             if problem:
@@ -67,6 +77,34 @@ def validate_plan(plan: Plan, toolkit: Toolkit, max_steps: int | None = None) ->
     if cycle:
         problems.append(Problem(cycle[0], "cycle", "steps depend on each other in a circle: " + " -> ".join(f"#{c}" for c in cycle)))
     return problems
+
+
+_SCALARS = {str: "text", int: "a number", float: "a number", bool: "true or false"}
+
+
+def _field_problem(ref: Reference, producer: Tool | None) -> str | None:
+    """Why ``ref``'s field path cannot exist in what ``producer`` returns, judged from its
+    return annotation (text has no fields; a pydantic model or TypedDict names its own);
+    None when it can, or when the annotation does not say (dict, list, Any, none)."""
+    if producer is None or not ref.path or isinstance(ref.path[0], int):
+        return None
+    returns = producer.return_type
+    if returns in _SCALARS:
+        return (f"{ref.text}: {producer.name} returns {_SCALARS[returns]}, which has no field "
+                f"{ref.path[0]!r}; use #{ref.step_id} whole")
+    fields = _declared_fields(returns)
+    if fields is not None and ref.path[0] not in fields:
+        return f"{ref.text}: {producer.name}'s result has no field {ref.path[0]!r}; it has: {', '.join(fields)}"
+    return None
+
+
+def _declared_fields(returns: Any) -> list[str] | None:
+    """The fields of a pydantic model or TypedDict return type, or None."""
+    if isinstance(returns, type) and issubclass(returns, pydantic.BaseModel):
+        return list(returns.model_fields)
+    if is_typeddict(returns):
+        return list(get_type_hints(returns))
+    return None
 
 
 def _input_problem(tool, text: str) -> str | None:

@@ -5,7 +5,12 @@
         stream=true  → SSE: each event's ``to_dict()`` (run_started, plan_ready,
                        step_started, step_finished, answer), a ``result`` event, ``[DONE]``
     GET  /v1/agent/runs      → this server session's runs, newest first (no events)
-    GET  /v1/agent/runs/{id} → the run, finished or still running (events so far)
+    GET  /v1/agent/runs/{id} → the run, finished or still running (events so far, and the
+                               confirmations it waits for)
+    POST /v1/agent/runs/{id}/confirmations/{step} {"approve", "reason"}
+                             → answers a run started with "confirm": true, whose side-effect
+                               step waits with a confirmation_required event (declined by
+                               itself after confirm_timeout_s)
     GET  /v1/agent/toolkits  → the toolkits a run may name, with their tools
 
 The agent uses the models served as ``planner`` (required), ``caller`` and ``solver``
@@ -21,7 +26,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,10 +37,12 @@ from starlette.concurrency import run_in_threadpool
 
 from foreplan.agent import Agent, RunResult
 from foreplan.bridge import ThreadBridge
-from foreplan.events import Event
-from foreplan.serve.errors import NotFoundError, describe
+from foreplan.events import ConfirmationRequired, Event
+from foreplan.execute.confirm import Decision, SideEffectCall
+from foreplan.serve.errors import ConflictError, NotFoundError, describe
 from foreplan.serve.models import GatedLLM, ModelPool, ServedModel, get_pool
-from foreplan.serve.schemas import AgentRunRequest
+from foreplan.serve.schemas import AgentRunRequest, ConfirmationAnswer
+from foreplan.serve.settings import ServeSettings, get_settings
 from foreplan.serve.streaming import sse, sse_responses
 from foreplan.tools import Toolkit
 
@@ -51,15 +58,63 @@ class RunRecord:
     events: list[dict[str, Any]] = field(default_factory=list)
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    confirmations: dict[str, Confirmation] = field(default_factory=dict)
+    """Side-effect steps that asked, by step id (answered ones stay, with their answer)."""
 
     def to_dict(self) -> dict[str, Any]:
         head = {"id": self.id, "object": "agent.run", "status": self.status, "created": self.created,
-                "instruction": self.instruction, "toolkit": self.toolkit}
+                "instruction": self.instruction, "toolkit": self.toolkit,
+                "confirmations": [c.to_dict() for c in list(self.confirmations.values())]}
         if self.result is not None:
             head |= self.result
         if self.error is not None:
             head |= self.error
         return head | {"events": list(self.events)}
+
+
+@dataclass
+class Confirmation:
+    """One side-effect call waiting for (or given) an answer."""
+
+    call: SideEffectCall
+    answered: threading.Event = field(default_factory=threading.Event)
+    decision: Decision | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        state = "pending" if self.decision is None else ("approved" if self.decision.approved else "declined")
+        return {"step": self.call.step.id, "tool": self.call.tool, "arguments": self.call.arguments,
+                "sources": self.call.sources, "state": state}
+
+
+class ServerConfirm:
+    """A run's side-effect calls wait here until a POST answers them (or the timeout
+    declines them); each question is also an event of the run."""
+
+    def __init__(self, record: RunRecord, emit: Callable[[Event], None], timeout_s: float) -> None:
+        self.record, self.emit, self.timeout_s = record, emit, timeout_s
+
+    def __call__(self, call: SideEffectCall) -> Decision:
+        waiting = Confirmation(call)
+        self.record.confirmations[call.step.id] = waiting
+        self.emit(ConfirmationRequired(call.step, call.tool, call.arguments, call.sources))
+        if not waiting.answered.wait(self.timeout_s):
+            waiting.decision = Decision(False, f"no answer within {self.timeout_s:g} s")
+        return waiting.decision or Decision(False, "no answer")
+
+    @staticmethod
+    def answer(record: RunRecord, step: str, decision: Decision) -> Confirmation:
+        """Raises NotFoundError (404) when nothing waits under ``step``, ConflictError (409)
+        when it was already answered."""
+        waiting = record.confirmations.get(step)
+        if waiting is None:
+            raise NotFoundError(f"Run {record.id} has no side-effect step {step!r} waiting for confirmation.",
+                                param="step", code="confirmation_not_found")
+        if waiting.decision is not None:
+            raise ConflictError(f"Step {step} of run {record.id} was already answered.", param="step",
+                                code="confirmation_answered")
+        waiting.decision = decision
+        waiting.answered.set()
+        return waiting
 
 
 class RunStore:
@@ -117,12 +172,16 @@ def _agent(pool: ModelPool, toolkits: dict[str, Toolkit], body: AgentRunRequest)
     return agent, planner
 
 
-def _execute(agent: Agent, record: RunRecord, on_item: Any = None) -> RunResult:
-    """Run the agent, recording events, result or error into ``record``."""
+def _execute(agent: Agent, record: RunRecord, on_item: Any = None, confirm_timeout_s: float | None = None) -> RunResult:
+    """Run the agent, recording events, result or error into ``record``; with
+    ``confirm_timeout_s``, each side-effect call waits for a POSTed answer first."""
     def on_event(event: Event) -> None:
         record.events.append(event.to_dict())
         if on_item:
             on_item(event)
+
+    if confirm_timeout_s is not None:
+        agent.confirm = ServerConfirm(record, on_event, confirm_timeout_s)
 
     try:
         result = agent.run(record.instruction, on_event=on_event)
@@ -140,13 +199,15 @@ router = APIRouter()
 
 @router.post("/agent/runs", responses=sse_responses("one agent event object"))
 async def create_run(body: AgentRunRequest, pool: ModelPool = Depends(get_pool),
-                     runs: RunStore = Depends(get_runs), toolkits: dict[str, Toolkit] = Depends(get_toolkits)) -> Any:
+                     runs: RunStore = Depends(get_runs), toolkits: dict[str, Toolkit] = Depends(get_toolkits),
+                     settings: ServeSettings = Depends(get_settings)) -> Any:
     agent, planner = _agent(pool, toolkits, body)
+    timeout = settings.confirm_timeout_s if body.confirm else None
     # A run holds one place in the planner's queue while it lasts; a full queue is 429 at once.
     if not body.stream:
         with planner.queue.admit():
             record = runs.start(body.instruction, body.toolkit)
-            await run_in_threadpool(_execute, agent, record)
+            await run_in_threadpool(_execute, agent, record, None, timeout)
         # The result object of `foreplan run --json`; the events are in GET .../{id}.
         return {k: v for k, v in record.to_dict().items() if k != "events"}
 
@@ -155,7 +216,7 @@ async def create_run(body: AgentRunRequest, pool: ModelPool = Depends(get_pool),
         record = runs.start(body.instruction, body.toolkit)
         run: ThreadBridge[Event | RunResult] = ThreadBridge(f"foreplan-{record.id}")
         # From here the run's thread holds the place, and gives it back when the run ends.
-        run.start(lambda emit: emit(_execute(agent, record, emit)), holding=held.pop_all())
+        run.start(lambda emit: emit(_execute(agent, record, emit, timeout)), holding=held.pop_all())
 
     async def events() -> AsyncIterator[str]:
         try:
@@ -190,3 +251,11 @@ def list_toolkits(toolkits: dict[str, Toolkit] = Depends(get_toolkits)) -> dict[
 @router.get("/agent/runs/{run_id}")
 def get_run(run_id: str, runs: RunStore = Depends(get_runs)) -> dict[str, Any]:
     return runs.get(run_id).to_dict()
+
+
+@router.post("/agent/runs/{run_id}/confirmations/{step}")
+def answer_confirmation(run_id: str, step: str, body: ConfirmationAnswer,
+                        runs: RunStore = Depends(get_runs)) -> dict[str, Any]:
+    """Approve or decline a side-effect step that waits (runs started with ``confirm``)."""
+    decision = Decision(body.approve, "" if body.approve else (body.reason or "declined by the client"))
+    return {"id": run_id} | ServerConfirm.answer(runs.get(run_id), step, decision).to_dict()

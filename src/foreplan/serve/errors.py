@@ -6,7 +6,8 @@ every error answers in that shape, with the status code chosen by the exception'
     APIError (status, type, code)          raised by the server itself
     ├── InvalidRequestError        400     a field the server cannot honour
     ├── AuthenticationError        401     missing or wrong Bearer key
-    ├── NotFoundError              404     unknown model or agent run
+    ├── NotFoundError              404     unknown model, agent run or confirmation
+    ├── ConflictError              409     a confirmation that was already answered
     ├── BodyTooLargeError          413     request body over the limit
     └── QueueFullError             429     the model's queue is full (Retry-After)
 
@@ -68,6 +69,10 @@ class AuthenticationError(APIError):
 
 class NotFoundError(APIError):
     status, code = 404, "not_found"
+
+
+class ConflictError(APIError):
+    status, code = 409, "conflict"
 
 
 class BodyTooLargeError(APIError):

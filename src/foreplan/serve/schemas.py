@@ -208,6 +208,14 @@ class AgentRunRequest(_Request):
     planner: str | None = Field(default=None, description="Served model that plans (default: 'planner').")
     solver: str | None = Field(default=None, description="Served model that answers (default: 'solver', "
                                                          "else the planner).")
+    confirm: bool = Field(default=False, description=(
+        "Pause before each side-effect call with a confirmation_required event; "
+        "POST /v1/agent/runs/{id}/confirmations/{step} approves or declines it."))
+
+
+class ConfirmationAnswer(_Request):
+    approve: bool = Field(description="Run the side-effect call (true) or decline it (false).")
+    reason: str | None = Field(default=None, max_length=2000, description="Why it was declined, for the solver.")
 
 
 class ErrorBody(BaseModel):

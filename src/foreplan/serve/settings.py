@@ -38,6 +38,8 @@ class ServeSettings(BaseSettings):
     retry_after_s: int = Field(default=1, ge=0)
     max_runs: int = Field(default=100, ge=1)
     """Agent runs kept for GET /v1/agent/runs/{id}; the oldest finished ones go first."""
+    confirm_timeout_s: float = Field(default=300.0, gt=0)
+    """How long a side-effect call of a ``confirm`` run waits for its answer before it is declined."""
 
     @field_validator("models")
     @classmethod

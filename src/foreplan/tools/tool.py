@@ -92,6 +92,9 @@ class Tool:
     is data that may carry injected instructions, so a side-effect call whose sensitive
     argument came from evidence is refused unless the toolkit allows it
     (:attr:`Toolkit.allow_untrusted`)."""
+    return_type: Any = None
+    """The function's return annotation (None when it has none): the validator checks a
+    field reference such as ``#E1.body`` against it before anything runs."""
     context_parameter: str | None = None
     """The parameter typed :class:`RunContext`, which the worker fills (never a model)."""
     examples: tuple[str, ...] = field(default=())
@@ -207,6 +210,6 @@ def tool(
                                       f"take (its arguments: {', '.join(fields) or 'none'})")
         return Tool(tool_name, description, f, model, returns, timeout, retries, side_effects,
                     sensitive=frozenset(sensitive), render_reference=render_reference,
-                    context_parameter=context_parameter)
+                    return_type=hints.get("return"), context_parameter=context_parameter)
 
     return build(fn) if fn is not None else build
