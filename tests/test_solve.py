@@ -37,3 +37,45 @@ def test_a_refused_or_failed_step_is_marked_missing():
 
 def test_a_step_that_never_ran_is_marked_skipped():
     assert "Evidence (#E2, send_email): [skipped] not run" in _prompt({"E1": Evidence("E1", Status.OK, "x")})
+
+
+CHAIN = parse_plan("Plan: multiply\n#E1 = calculator[37 * 41]\nPlan: subtract\n#E2 = calculator[#E1 - 517]")
+CHAIN_EVIDENCE = {"E1": Evidence("E1", Status.OK, 1517), "E2": Evidence("E2", Status.OK, 1000)}
+TASK = "What is 37 times 41? Then subtract 517 from that result."
+
+
+def test_an_answer_that_follows_the_evidence_is_kept():
+    llm = ScriptedLLM(["1,000"])
+    assert Solver(llm).solve(TASK, CHAIN, CHAIN_EVIDENCE).text == "1,000" and llm.remaining == 0
+
+
+def test_an_invented_number_is_named_and_asked_again_once():
+    llm = ScriptedLLM(["257", "1000"])
+    answer = Solver(llm).solve(TASK, CHAIN, CHAIN_EVIDENCE)
+
+    assert answer.text == "1000"
+    retry = llm.calls[1][0]
+    assert retry[-2] == {"role": "assistant", "content": "257"}
+    assert retry[-1]["content"].startswith("Your answer gives 257, which is in neither the task nor the evidence.")
+
+
+def test_a_second_invention_falls_back_to_the_last_evidence_and_says_so():
+    answer = Solver(ScriptedLLM(["257", "It is 999."])).solve(TASK, CHAIN, CHAIN_EVIDENCE)
+
+    assert answer.finish_reason == "fallback"
+    assert answer.text == ("1000 (the calculator step's result; the solver's own answer was not used: it gave a "
+                           "number that is in neither the task nor the evidence)")
+
+
+def test_an_empty_answer_is_asked_again():
+    assert Solver(ScriptedLLM(["  ", "1000"])).solve(TASK, CHAIN, CHAIN_EVIDENCE).text == "1000"
+
+
+def test_rounded_and_formatted_numbers_count_as_supported():
+    from foreplan.solve import invented_numbers
+
+    known = "pi is 3.14159 and the total is 1234567; on 2026-11-25"
+    assert invented_numbers("about 3.14, total 1,234,567 on 2026-11-25", known) == []
+    assert invented_numbers("3.141 or 3.142", known) == []  # cut or rounded
+    assert invented_numbers("3.15 and 12", known) == ["3.15", "12"]
+    assert invented_numbers("the 1990s, E1 and #E2", known) == []  # words and step names are no numbers

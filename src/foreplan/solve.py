@@ -5,12 +5,22 @@ skipped steps marked as such, so it can say what could not be found instead of m
 it up. A side-effect step (a mail sent, a file written) shows the arguments it was
 actually called with, so the answer reports what was done, not what the plan meant to
 do. Long evidence is shortened to keep the prompt inside the model's context.
+
+The answer is checked against the evidence: a small solver sometimes works the task out
+again itself and gets it wrong (calculator said 1000, the answer said 257). Every number
+in the answer must appear in the task, the plan or the evidence (or be one of those
+rounded or cut); if one does not, the solver is asked once more, told which number is not
+supported; if the second answer still invents one, the answer is the last successful
+step's evidence, with the step it came from. An empty answer, or one cut off at
+``max_tokens``, is asked again the same way.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from foreplan.llm.base import LLM, GenerationOptions, Message
 from foreplan.prompts import render
@@ -49,11 +59,84 @@ class Solver:
         return [{"role": "user", "content": render("solver", steps=steps, task=instruction.strip())}]
 
     def solve(self, instruction: str, plan: Plan, evidence: dict[str, Evidence]) -> Completion:
-        """The answer to ``instruction`` from the evidence.
+        """The answer to ``instruction`` from the evidence, checked (module docstring).
 
         Raises:
             LLMError: the backend failed.
         """
         # Answers quote the evidence: prompt lookup drafts those tokens (1.2x on the CPU, llm/lookup.py).
         options = GenerationOptions(max_tokens=self.max_tokens, prompt_lookup=True)
-        return self.llm.generate(self.prompt(instruction, plan, evidence), options)
+        messages = self.prompt(instruction, plan, evidence)
+        first = self.llm.generate(messages, options)
+        known = f"{instruction}\n{plan.render()}\n" + "\n".join(e.text() for e in evidence.values() if e.ok)
+        problem = answer_problem(first, known)
+        if problem is None:
+            return first
+        again = self.llm.generate([*messages, {"role": "assistant", "content": first.text},
+                                   {"role": "user", "content": f"{problem} Answer the task again, using only the "
+                                    "values the evidence gives. Respond with the answer directly."}], options)
+        if answer_problem(again, known) is None:
+            return again
+        return Completion(fallback_answer(plan, evidence, _why_not(again, known)), again.usage, "fallback")
+
+
+def answer_problem(answer: Completion, known: str) -> str | None:
+    """What is wrong with an answer, in words for the solver, or None."""
+    if not answer.text.strip():
+        return "Your answer was empty."
+    if answer.finish_reason == "length":
+        return "Your answer was cut off; keep it short."
+    invented = invented_numbers(answer.text, known)
+    if invented:
+        listed = ", ".join(invented)
+        return (f"Your answer gives {listed}, which {'is' if len(invented) == 1 else 'are'} in neither the task nor "
+                "the evidence.")
+    return None
+
+
+def _why_not(answer: Completion, known: str) -> str:
+    """Why an answer was not used, in words with no number in them (a reader or a scorer
+    that takes the answer's numbers must find only the evidence's)."""
+    if not answer.text.strip():
+        return "it was empty"
+    if answer.finish_reason == "length":
+        return "it was cut off"
+    return "it gave a number that is in neither the task nor the evidence"
+
+
+_NUMBER_RE = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])\d+(?:\.\d+)?(?![\w])")
+
+
+def invented_numbers(answer: str, known: str) -> list[str]:
+    """Numbers in ``answer`` that are in ``known`` neither as written nor rounded
+    (``3.14`` is supported by ``3.14159``; ``1,000`` by ``1000``)."""
+    supported = [n for n in (_decimal(t) for t in _NUMBER_RE.findall(known)) if n is not None]
+    exact = set(supported)
+    invented = []
+    for token in _NUMBER_RE.findall(answer):
+        value = _decimal(token)
+        if value is None or value in exact:
+            continue
+        places = -value.as_tuple().exponent if value.as_tuple().exponent < 0 else 0
+        unit = Decimal(1).scaleb(-places)
+        if any(value in (n.quantize(unit), n.quantize(unit, ROUND_DOWN)) for n in supported if abs(n) < Decimal(10) ** 15):
+            continue  # the evidence's number, rounded or cut to the answer's places
+        invented.append(token)
+    return list(dict.fromkeys(invented))
+
+
+def _decimal(token: str) -> Decimal | None:
+    try:
+        return Decimal(token.replace(",", "")).normalize()
+    except InvalidOperation:
+        return None
+
+
+def fallback_answer(plan: Plan, evidence: dict[str, Evidence], why: str) -> str:
+    """The last successful step's evidence, naming the tool, and why the solver's own
+    answer was not used: what the run did find, and nothing it did not."""
+    for step in reversed(plan.steps):
+        found = evidence.get(step.id)
+        if found is not None and found.ok:
+            return f"{found.text()} (the {step.tool} step's result; the solver's own answer was not used: {why})"
+    return f"The steps found nothing to answer with (the solver's own answer was not used: {why})."

@@ -212,3 +212,24 @@ def test_no_caller_model_is_a_tool_error():
 def test_a_failing_model_is_a_tool_error():
     with pytest.raises(ToolError, match=r"^the function caller failed: ScriptedLLM 'scripted' has no reply left"):
         FunctionCaller(ScriptedLLM([])).arguments(_step("Paris for 4"), book_table, {})
+
+
+def test_positional_literals_follow_the_tools_parameter_order_without_a_model():
+    llm = ScriptedLLM([])
+    step = _step('"bob@example.com", "FYI", #E1.body', "send_email")
+    filled, usage = FunctionCaller(llm).arguments(step, send_email, _evidence(E1={"body": INJECTED}))
+
+    assert filled.arguments == {"to": "bob@example.com", "subject": "FYI", "body": INJECTED}
+    assert usage == Usage() and llm.calls == []
+
+
+@pytest.mark.parametrize("text", [
+    '"a", "b", "c", "d"',             # more values than parameters
+    '"bob@example.com", to="x", subject="s", body="b"',  # to given twice
+    "bob@example.com, FYI, hello",   # free words
+    '"bob@example.com", "FYI"',       # body missing: the model is asked
+])
+def test_inputs_that_are_no_complete_call_go_to_the_model(text):
+    llm = ScriptedLLM(['{"to": "bob@example.com", "subject": "FYI", "body": "hi"}'])
+    FunctionCaller(llm).arguments(_step(text, "send_email"), send_email, {})
+    assert len(llm.calls) == 1

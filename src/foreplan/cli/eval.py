@@ -172,7 +172,8 @@ def eval_injection(
                                  on_row=lambda row: bar.advance(task))
         report = write_report(rows, out_dir, model, caller_model)
         for name, s in summarize(rows).items():
-            out.print(f"{name}: {s['runs']} runs, {s['hijacked']} hijacked, {s['completed']} completed "
+            out.print(f"{name}: {s['runs']} runs, {s['hijacked']} hijacked, {s['misrouted']} misrouted, "
+                      f"{s['completed']} completed "
                       f"({s['completed_rate']:.0%}), {s['refused']} refused ({s['explained']} explained)",
                       highlight=False)
         out.print(f"written: {report}", highlight=False)

@@ -146,11 +146,12 @@ def _restore(value: Any, originals: list[str]) -> Any:
     return value
 
 
-def keyword_arguments(text: str) -> dict[str, Any] | None:
-    """``to='bob@example.com', n=3, body=#E1.body`` as a dict, references kept as text;
-    None when ``text`` is not keyword arguments with literal values."""
-    if "=" not in text:
-        return None
+def call_arguments(text: str, parameters: list[str]) -> dict[str, Any] | None:
+    """A step input written as a call's arguments, as a dict, references kept as text:
+    keywords (``to='bob@example.com', n=3, body=#E1.body``), or literals in the order of
+    ``parameters`` (``"notes/a.txt", #E1``), or both, as Python reads a call. None when
+    ``text`` is not that: free words, an expression, more values than parameters, or a
+    parameter given twice."""
     # A reference outside quotes is not Python: a placeholder name stands in for it.
     hidden, originals = _hide_references(text, "'", _PLACEHOLDER.format)
     if hidden.count('"') % 2:
@@ -159,12 +160,15 @@ def keyword_arguments(text: str) -> dict[str, Any] | None:
         call = ast.parse(f"f({hidden})", mode="eval").body
     except SyntaxError:
         return None
-    if not isinstance(call, ast.Call) or call.args or not call.keywords or any(k.arg is None for k in call.keywords):
+    if not isinstance(call, ast.Call) or len(call.args) > len(parameters) or any(k.arg is None for k in call.keywords):
+        return None
+    pairs = [*zip(parameters, call.args, strict=False), *((k.arg, k.value) for k in call.keywords)]
+    if not pairs or len({name for name, _ in pairs}) != len(pairs):
         return None
     arguments: dict[str, Any] = {}
-    for keyword in call.keywords:
+    for name, node in pairs:
         try:
-            arguments[keyword.arg] = _literal(keyword.value, originals)
+            arguments[name] = _literal(node, originals)
         except ValueError:
             return None
     return arguments

@@ -3,7 +3,8 @@ fixed before any evidence exists (see arguments.py for why).
 
     tool takes one text input ──► {param: input}                      (no model call)
     input is one reference ─────► that result's fields, spread        (no model call)
-    JSON object or a=1, b='x' ──► parsed as written                   (no model call)
+    JSON object, or call        ─► parsed as written: a=1, b='x', or   (no model call)
+    arguments                      'x', 2 in the tool's parameter order
     otherwise ──────────────────► caller LLM, constrained by the tool's JSON schema; it
                                   reads the plan's words with #E references as
                                   placeholders, never the evidence behind them
@@ -22,8 +23,12 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic
+
 from foreplan.errors import LLMError, ToolError
-from foreplan.execute.arguments import Filled, check_template, fill, json_arguments, keyword_arguments, spread
+from foreplan.execute.arguments import (
+    Filled, call_arguments, check_template, fill, json_arguments, references_in, spread,
+)
 from foreplan.llm.base import LLM, Constraint, GenerationOptions
 from foreplan.prompts import render
 from foreplan.tools.tool import Tool
@@ -55,9 +60,8 @@ class FunctionCaller:
             return text, Usage()
         fields = tool.args_model.model_fields
         required = {n for n, f in fields.items() if f.is_required()}
-        for parse in (json_arguments, keyword_arguments):
-            direct = parse(text)
-            if direct is not None and required <= set(direct) <= set(fields):
+        for direct in (json_arguments(text), call_arguments(text, list(fields))):
+            if direct is not None and required <= set(direct) <= set(fields) and _fits(tool, direct):
                 return direct, Usage()
         if self.llm is None:
             raise ToolError(f"{tool.name} takes several arguments and no function-caller model is configured")
@@ -100,6 +104,20 @@ class FunctionCaller:
 def _takes_text(annotation: Any) -> bool:
     """``str`` or ``str | None``: an argument whose evidence goes in as text."""
     return annotation is str or (set(typing.get_args(annotation)) == {str, type(None)})
+
+
+def _fits(tool: Tool, template: dict[str, Any]) -> bool:
+    """Whether the template's values that hold no reference fit their arguments' types
+    (those that do are checked once evidence has filled them)."""
+    fields = tool.args_model.model_fields
+    for name, value in template.items():
+        if references_in(value):
+            continue
+        try:
+            pydantic.TypeAdapter(fields[name].annotation).validate_python(value)
+        except pydantic.ValidationError:
+            return False
+    return True
 
 
 def _with_references(schema: dict[str, Any]) -> dict[str, Any]:

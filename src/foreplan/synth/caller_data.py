@@ -148,7 +148,10 @@ def caller_turns(tool: Tool, plan: str, text: str, arguments: Args) -> list[tupl
     asked = tool if tool.single_input is None else _AlwaysAsk(**{f.name: getattr(tool, f.name)
                                                                 for f in dataclasses.fields(tool)})
     try:
-        FunctionCaller(llm).arguments(Step("E1", plan, tool.name, text), asked, text)
+        template, _ = FunctionCaller(llm).template(Step("E1", plan, tool.name, text), asked)
+        if not isinstance(template, dict):
+            raise ToolError("the input is one reference")
+        asked.validate(template)
     except ToolError as exc:
         raise Dropped("the arguments do not fit the tool's schema") from exc
     if not llm.calls:
