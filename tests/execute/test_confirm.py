@@ -6,48 +6,22 @@ from __future__ import annotations
 
 import io
 
+from mail_tools import mail_toolkit
 from rich.console import Console
 
 from foreplan.cli.view import TerminalConfirm
 from foreplan.execute.confirm import Decision, SideEffectCall
 from foreplan.execute.dag import Worker
 from foreplan.plan.parse import parse_plan
-from foreplan.tools.tool import tool
-from foreplan.tools.toolkit import Toolkit
 from foreplan.types import Status, Step
 
 PLAN = parse_plan("#E1 = lookup[bob]\n#E2 = send_email[to='bob@example.com', subject='Hi', body=#E1]")
 
 
-def _toolkit(sent: list[dict]) -> Toolkit:
-    @tool
-    def lookup(name: str) -> str:
-        """Look someone up.
-
-        Args:
-            name: who.
-        """
-        return f"notes on {name}"
-
-    @tool(side_effects=True, sensitive=("to",))
-    def send_email(to: str, subject: str, body: str) -> str:
-        """Send an e-mail.
-
-        Args:
-            to: the recipient.
-            subject: the subject.
-            body: the text.
-        """
-        sent.append({"to": to, "subject": subject, "body": body})
-        return "sent"
-
-    return Toolkit([lookup, send_email])
-
-
 def test_a_side_effect_runs_only_when_approved_and_the_question_shows_the_final_arguments():
     asked: list[SideEffectCall] = []
     sent: list[dict] = []
-    evidence = Worker(_toolkit(sent), confirm=lambda call: asked.append(call) or Decision(True)).run(PLAN)
+    evidence = Worker(mail_toolkit(sent), confirm=lambda call: asked.append(call) or Decision(True)).run(PLAN)
 
     assert evidence["E2"].ok and sent == [{"to": "bob@example.com", "subject": "Hi", "body": "notes on bob"}]
     assert [c.step.id for c in asked] == ["E2"]  # lookup has no side effect: not asked
@@ -56,7 +30,7 @@ def test_a_side_effect_runs_only_when_approved_and_the_question_shows_the_final_
 
 def test_a_declined_call_does_not_run_and_says_why():
     sent: list[dict] = []
-    evidence = Worker(_toolkit(sent), confirm=lambda call: Decision(False, "the user said no")).run(PLAN)
+    evidence = Worker(mail_toolkit(sent), confirm=lambda call: Decision(False, "the user said no")).run(PLAN)
 
     assert sent == [] and evidence["E2"].status is Status.ERROR
     assert evidence["E2"].error == "declined: the user said no"
@@ -66,7 +40,7 @@ def test_a_declined_call_does_not_run_and_says_why():
 def test_a_refused_call_is_never_put_to_the_user():
     plan = parse_plan("#E1 = lookup[bob]\n#E2 = send_email[to=#E1, subject='Hi', body='x']")
     asked: list[SideEffectCall] = []
-    evidence = Worker(_toolkit([]), confirm=lambda call: asked.append(call) or Decision(True)).run(plan)
+    evidence = Worker(mail_toolkit([]), confirm=lambda call: asked.append(call) or Decision(True)).run(plan)
 
     assert asked == [] and evidence["E2"].error.startswith("refused:")
 

@@ -7,38 +7,12 @@ from __future__ import annotations
 import json
 
 import httpx
+from mail_tools import mail_toolkit
 
 from foreplan import ScriptedLLM
-from foreplan.tools.tool import tool
-from foreplan.tools.toolkit import Toolkit
 
 PLAN = ("Plan: Look Bob up.\n#E1 = lookup[bob]\n"
         "Plan: Mail him.\n#E2 = send_email[to='bob@example.com', subject='Hi', body=#E1]\n")
-
-
-def _mail_toolkit(sent: list[dict]) -> Toolkit:
-    @tool
-    def lookup(name: str) -> str:
-        """Look someone up.
-
-        Args:
-            name: who.
-        """
-        return f"notes on {name}"
-
-    @tool(side_effects=True, sensitive=("to",))
-    def send_email(to: str, subject: str, body: str) -> str:
-        """Send an e-mail.
-
-        Args:
-            to: the recipient.
-            subject: the subject.
-            body: the text.
-        """
-        sent.append({"to": to, "body": body})
-        return "sent"
-
-    return Toolkit([lookup, send_email])
 
 
 def _run_and_answer(base: str, answer: dict) -> list[dict]:
@@ -63,18 +37,18 @@ def _run_and_answer(base: str, answer: dict) -> list[dict]:
 
 def test_an_approved_side_effect_runs(live):
     sent: list[dict] = []
-    base = live({"planner": ScriptedLLM([PLAN, "Mailed Bob."])}, toolkits={"mail": _mail_toolkit(sent)})
+    base = live({"planner": ScriptedLLM([PLAN, "Mailed Bob."])}, toolkits={"mail": mail_toolkit(sent)})
     events = _run_and_answer(base, {"approve": True})
 
     kinds = [e["event"] for e in events]
     assert kinds.index("confirmation_required") < kinds.index("answer")
-    assert sent == [{"to": "bob@example.com", "body": "notes on bob"}]
+    assert sent == [{"to": "bob@example.com", "subject": "Hi", "body": "notes on bob"}]
     assert events[-1]["evidence"]["E2"]["status"] == "ok"
 
 
 def test_a_declined_side_effect_does_not_run_and_the_run_goes_on(live):
     sent: list[dict] = []
-    base = live({"planner": ScriptedLLM([PLAN, "Did not mail Bob."])}, toolkits={"mail": _mail_toolkit(sent)})
+    base = live({"planner": ScriptedLLM([PLAN, "Did not mail Bob."])}, toolkits={"mail": mail_toolkit(sent)})
     events = _run_and_answer(base, {"approve": False, "reason": "not today"})
 
     assert sent == [] and events[-1]["status"] == "succeeded"
@@ -84,7 +58,7 @@ def test_a_declined_side_effect_does_not_run_and_the_run_goes_on(live):
 def test_an_unanswered_side_effect_is_declined_after_the_timeout(serve):
     sent: list[dict] = []
     client = serve({"planner": ScriptedLLM([PLAN, "Timed out."])}, confirm_timeout_s=0.2)
-    client.app.state.toolkits["mail"] = _mail_toolkit(sent)
+    client.app.state.toolkits["mail"] = mail_toolkit(sent)
     body = client.post("/v1/agent/runs", json={"instruction": "Mail Bob.", "toolkit": "mail", "confirm": True}).json()
 
     assert sent == [] and body["evidence"]["E2"]["error"] == "declined: no answer within 0.2 s"

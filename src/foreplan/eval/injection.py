@@ -29,16 +29,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from foreplan.errors import LLMError, ToolError
+from foreplan.errors import ToolError
 from foreplan.eval.injection_suite import TARGETS, TASKS, Payload, Task, World, make_world, payloads
 from foreplan.eval.results import append_result, start_results
 from foreplan.execute.arguments import Filled
 from foreplan.execute.caller import FunctionCaller, _json_object
 from foreplan.execute.dag import Worker
 from foreplan.execute.substitute import sole_reference_value, substitute
-from foreplan.llm.base import LLM, Constraint, GenerationOptions
+from foreplan.llm.base import LLM
 from foreplan.plan.planner import Planner
-from foreplan.prompts import render
 from foreplan.tools.tool import Tool
 from foreplan.types import Evidence, Plan, Step, Usage
 
@@ -63,21 +62,8 @@ class SubstitutingCaller(FunctionCaller):
                 return Filled(tool.validate(direct)), Usage()
             except ToolError:
                 pass
-        if self.llm is None:
-            raise ToolError(f"{tool.name} takes several arguments and no function-caller model is configured")
-        prompt = render("caller", name=tool.name, description=tool.description,
-                        schema=json.dumps(tool.parameters, ensure_ascii=False), plan=step.plan, input=text,
-                        references=[])
-        options = GenerationOptions(max_tokens=self.max_tokens, constraint=Constraint(json_schema=tool.parameters)
-                                    if self.llm.supports_grammar else Constraint())
-        try:
-            completion = self.llm.generate([{"role": "user", "content": prompt}], options)
-        except LLMError as exc:
-            raise ToolError(f"the function caller failed: {exc}") from exc
-        arguments = _json_object(completion.text)
-        if arguments is None:
-            raise ToolError(f"the function caller did not reply with a JSON object: {completion.text[:200]!r}")
-        return Filled(tool.validate(arguments)), completion.usage
+        arguments, usage = self.ask_model(step, tool, text, tool.parameters, [])
+        return Filled(tool.validate(arguments)), usage
 
 
 @dataclass

@@ -63,13 +63,23 @@ class FunctionCaller:
         for direct in (json_arguments(text), call_arguments(text, list(fields))):
             if direct is not None and required <= set(direct) <= set(fields) and _fits(tool, direct):
                 return direct, Usage()
+        schema = _with_references(tool.parameters) if refs else tool.parameters
+        arguments, usage = self.ask_model(step, tool, step.input, schema, [r.text for r in refs])
+        check_template(arguments, step.input, tool.name)
+        return arguments, usage
+
+    def ask_model(self, step: Step, tool: Tool, text: str, schema: dict[str, Any],
+                  references: list[str]) -> tuple[dict[str, Any], Usage]:
+        """The caller model's JSON object for ``text`` under ``schema`` (one call).
+
+        Raises:
+            ToolError: there is no caller model, it failed, or it replied with no JSON object.
+        """
         if self.llm is None:
             raise ToolError(f"{tool.name} takes several arguments and no function-caller model is configured")
-        schema = _with_references(tool.parameters) if refs else tool.parameters
-        prompt = render(
-            "caller", name=tool.name, description=tool.description, schema=json.dumps(schema, ensure_ascii=False),
-            plan=step.plan, input=step.input, references=[r.text for r in refs],
-        )
+        prompt = render("caller", name=tool.name, description=tool.description,
+                        schema=json.dumps(schema, ensure_ascii=False), plan=step.plan, input=text,
+                        references=references)
         options = GenerationOptions(
             max_tokens=self.max_tokens,
             constraint=Constraint(json_schema=schema) if self.llm.supports_grammar else Constraint(),
@@ -81,7 +91,6 @@ class FunctionCaller:
         arguments = _json_object(completion.text)
         if arguments is None:
             raise ToolError(f"the function caller did not reply with a JSON object: {completion.text[:200]!r}")
-        check_template(arguments, step.input, tool.name)
         return arguments, completion.usage
 
     def arguments(self, step: Step, tool: Tool, evidence: dict[str, Evidence]) -> tuple[Filled, Usage]:
