@@ -120,3 +120,11 @@ def test_doctor_reports_the_versions_and_model_hashes_a_bug_report_needs():
     assert all(a["state"] == "verified" for a in facts["adapters"])
     text = CliRunner().invoke(app, ["doctor"], terminal_width=60).output
     assert all(m.sha256 in text for m in MODELS.values())  # whole hashes, never cut by a table
+
+
+def test_debug_shows_the_cause_and_plain_errors_stay_one_paragraph():
+    plain = CliRunner().invoke(app, ["tools", "call", "calculator", "--args", "{not json"])
+    assert plain.exit_code == 1 and json.loads(plain.output)["error"]["type"] == "ConfigError"
+    debug = CliRunner().invoke(app, ["tools", "call", "calculator", "--args", "{not json", "--debug"])
+    assert type(debug.exception).__name__ == "ConfigError"
+    assert isinstance(debug.exception.__cause__, ValueError)  # the JSON parser's own error, for a developer

@@ -112,9 +112,9 @@ class Worker:
                     self._collect(run)
                 elif not moved:  # only a cycle can wait forever (validate_plan refuses it)
                     run.skip_cycle()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             run.cancel.set()
-            raise RunCancelled(run.cancelled()) from None
+            raise RunCancelled(run.cancelled()) from interrupt
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         return run.in_plan_order()
@@ -406,12 +406,12 @@ def _jsonable(value: Any, strict: bool = False) -> Any:
         return pydantic_core.to_jsonable_python(value)
     # PydanticSerializationError is a ValueError; a circular list or dict raises a plain
     # ValueError ("Circular reference detected"), which used to escape as an internal error.
-    except ValueError:
+    except ValueError as exc:
         if strict:
             raise ToolError(
                 f"returned a {type(value).__name__}, which cannot be serialized to JSON; "
                 "a tool must return text, numbers, lists, dicts, dataclasses or pydantic models"
-            ) from None
+            ) from exc
         return repr(value)
 
 

@@ -12,7 +12,7 @@ try:
 except ImportError as exc:  # one clear message instead of a deep ImportError
     from foreplan.errors import MissingExtraError
 
-    raise MissingExtraError(exc.name or "fastapi", "serve") from None
+    raise MissingExtraError(exc.name or "fastapi", "serve") from exc
 
 from foreplan.serve.app import create_app
 from foreplan.serve.settings import ServeSettings
