@@ -197,3 +197,32 @@ def test_the_embedded_planner_runs_from_the_page(serve_live, page, monkeypatch) 
     assert page.locator(".node").count() >= 1
     states = page.locator(".node").evaluate_all("nodes => nodes.map(n => n.dataset.state)")
     assert set(states) <= {"done", "failed", "skipped"}, states
+
+
+MAIL_PLAN = ("Plan: Look Bob up.\n#E1 = lookup[bob]\n"
+             "Plan: Mail him.\n#E2 = send_email[to='bob@example.com', subject='Hi', body=#E1]\n")
+
+
+def test_a_side_effect_waits_on_the_page_until_it_is_approved(serve_live, page) -> None:
+    from mail_tools import mail_toolkit
+
+    sent: list[dict] = []
+    url = serve_live({"planner": ScriptedLLM([MAIL_PLAN]), "solver": ScriptedLLM(["Mailed Bob."])},
+                     toolkits={"default": default_toolkit(), "mail": mail_toolkit(sent)})
+    page.goto(url)
+    page.select_option("#toolkit", "mail")
+    page.check("#confirm")
+    page.fill("#instruction", "Mail Bob his notes.")
+    page.click("#run")
+
+    expect(_node(page, "E2")).to_have_attribute("data-state", "confirm")
+    details = page.locator("#details")
+    expect(details).to_contain_text("Wants to run")
+    expect(details).to_contain_text("bob@example.com")
+    expect(details).to_contain_text("body ← #E1")
+    assert sent == []  # nothing is sent before the click
+    page.click("#approve")
+
+    expect(page.locator("#answer")).to_have_text("Mailed Bob.")
+    expect(_node(page, "E2")).to_have_attribute("data-state", "done")
+    assert sent == [{"to": "bob@example.com", "subject": "Hi", "body": "notes on bob"}]

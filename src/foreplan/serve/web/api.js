@@ -66,6 +66,10 @@ export async function getJSON(path) {
   return (await send("GET", path)).json();
 }
 
+export async function postJSON(path, body) {
+  return (await send("POST", path, body)).json();
+}
+
 /** POST and yield each `data:` payload of the SSE answer, parsed, until `[DONE]`. */
 export async function* postStream(path, body) {
   const response = await send("POST", path, body);

@@ -1,8 +1,9 @@
 // The page's behaviour: fill the choices from the server, start a run and apply its SSE
-// events to the graph as they arrive, show a step's details, the answer with usage and
-// timings, and this server session's earlier runs (reopened from GET /v1/agent/runs/{id}).
+// events to the graph as they arrive, show a step's details (with Approve / Decline for a
+// side effect that waits, in runs that ask first), the answer with usage and timings, and
+// this server session's earlier runs (reopened from GET /v1/agent/runs/{id}).
 
-import { apiKey, getJSON, postStream, ServerError, setApiKey } from "./api.js";
+import { apiKey, getJSON, postJSON, postStream, ServerError, setApiKey } from "./api.js";
 import { drawGraph } from "./graph.js";
 
 const $ = (id) => document.getElementById(id);
@@ -67,6 +68,12 @@ function apply(run, ev) {
       for (const step of ev.plan) run.steps.set(step.id, { step, state: "waiting" });
       break;
     case "step_started": Object.assign(run.steps.get(ev.step) || {}, { state: "running", started: at }); break;
+    case "confirmation_required": {
+      const s = run.steps.get(ev.step);
+      if (s) Object.assign(s, { state: "confirm", confirmation: ev });
+      if (run.live) run.selected = ev.step; // show the question at once
+      break;
+    }
     case "step_finished": {
       const s = run.steps.get(ev.step);
       if (s) Object.assign(s, { state: STATES[ev.evidence.status] || "failed", evidence: ev.evidence, ended: at });
@@ -82,6 +89,7 @@ function apply(run, ev) {
 // ---- rendering ---------------------------------------------------------------
 
 function stepStatus(s) {
+  if (s.state === "confirm") return "waiting for you";
   if (s.state === "running") return `running ${fmtSeconds(Math.max(0, now() - s.started))}`;
   if (s.state === "done") return `done ${fmtSeconds(s.evidence.seconds)}`;
   if (s.state === "failed") return `failed${s.evidence.status === "timeout" ? " (timeout)" : ""}`;
@@ -128,11 +136,46 @@ function renderDetails(run) {
   field(list, "Input as planned", `${s.step.tool}[${s.step.input}]`, true);
   field(list, "Input after substitution", ev.input, true);
   field(list, "Arguments", ev.arguments, true);
+  field(list, "Evidence it carries", carried(ev.sources));
+  if (ev.side_effect) field(list, "Side effect", "yes: this step changes something outside the run");
   field(list, ev.status === "ok" ? "Evidence" : "Error", ev.status === "ok" ? ev.value : ev.error, true);
   if (ev.status) field(list, "Time", `${fmtSeconds(ev.seconds)}, ${ev.attempts} attempt(s)`);
   box.dataset.step = s.step.id;
   box.replaceChildren(head, list);
+  if (s.state === "confirm") box.appendChild(decision(run, s));
   box.hidden = false;
+}
+
+/** ``{"body": ["E1"]}`` → ``body ← #E1``: which earlier results an argument carries. */
+function carried(sources) {
+  if (!sources) return "";
+  return Object.entries(sources).map(([arg, ids]) => `${arg} ← ${ids.map((i) => `#${i}`).join(" ")}`).join(", ");
+}
+
+/** The call a side-effect step wants to make, with Approve and Decline. */
+function decision(run, s) {
+  const box = Object.assign(document.createElement("div"), { className: "decide" });
+  const call = s.confirmation;
+  const list = document.createElement("dl");
+  field(list, "Wants to run", `${call.tool}(${JSON.stringify(call.arguments, null, 2)})`, true);
+  field(list, "Evidence it carries", carried(call.sources));
+  const answer = (approve) => async () => {
+    for (const b of box.querySelectorAll("button")) b.disabled = true;
+    try {
+      await postJSON(`/v1/agent/runs/${encodeURIComponent(run.id)}/confirmations/${encodeURIComponent(call.step)}`,
+        approve ? { approve } : { approve, reason: "declined on the web page" });
+      s.state = "running";
+      render(run);
+    } catch (exc) {
+      showError(exc);
+    }
+  };
+  const approve = Object.assign(document.createElement("button"), { id: "approve", type: "button", textContent: "Approve" });
+  const decline = Object.assign(document.createElement("button"), { id: "decline", type: "button", textContent: "Decline" });
+  approve.onclick = answer(true);
+  decline.onclick = answer(false);
+  box.append(list, approve, decline);
+  return box;
 }
 
 function renderAnswer(run) {
@@ -227,7 +270,7 @@ async function reopen(id) {
 async function startRun(event) {
   event.preventDefault();
   const body = { instruction: $("instruction").value.trim(), stream: true, toolkit: $("toolkit").value,
-    max_steps: Number($("max-steps").value) || 6 };
+    max_steps: Number($("max-steps").value) || 6, confirm: $("confirm").checked };
   if ($("planner").value) body.planner = $("planner").value;
   if ($("solver").value) body.solver = $("solver").value;
   if (!body.instruction) return;
