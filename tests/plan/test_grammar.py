@@ -85,7 +85,10 @@ def test_accepts_valid_plans_that_parse_and_validate(llama: Any, text_toolkit: T
     assert grammar_accepts(llama, grammar, text)
     plan = parse_plan(text)
     assert [s.id for s in plan.steps] == [f"E{k}" for k in range(1, len(plan.steps) + 1)]
-    assert validate_plan(plan, text_toolkit, MAX_STEPS) == []
+    # A field of a text result (#E1.A after search_wiki) is the one problem the grammar
+    # cannot see: a reference names a step, not the type its tool returns. The validator
+    # reports it and the repair round fixes it.
+    assert [p for p in validate_plan(plan, text_toolkit, MAX_STEPS) if p.code != "no_such_field"] == []
 
 
 # --- fixed examples: each rejected text next to the closest text that is accepted ----------

@@ -204,3 +204,26 @@ def test_a_field_of_a_result_is_checked_against_what_the_tool_declares_it_return
         ("E4", "no_such_field", "#E1.body: read_text returns text, which has no field 'body'; use #E1 whole"),
         ("E5", "no_such_field", "#E2.subject: read_message's result has no field 'subject'; it has: sender, body"),
     ]
+
+
+def test_a_field_the_producer_does_not_return_gets_one_repair_and_never_loses_the_run():
+    from foreplan.llm.scripted import ScriptedLLM
+    from foreplan.plan.planner import Planner
+    from foreplan.tools.tool import tool
+
+    @tool
+    def read_text(folder: str) -> str:
+        """Read a message as text.
+
+        Args:
+            folder: the folder.
+        """
+        return ""
+
+    toolkit = Toolkit([read_text])
+    wrong = "Plan: read\n#E1 = read_text[inbox]\nPlan: again\n#E2 = read_text[#E1.body]"
+    right = "Plan: read\n#E1 = read_text[inbox]\nPlan: again\n#E2 = read_text[#E1]"
+    repaired = Planner(ScriptedLLM([wrong, right]), toolkit).plan("read twice")
+    assert repaired.attempts == 2 and repaired.plan.steps[1].input == "#E1"
+    kept = Planner(ScriptedLLM([wrong, wrong]), toolkit).plan("read twice")  # runs; that step fails as evidence
+    assert kept.attempts == 2 and kept.plan.steps[1].input == "#E1.body"

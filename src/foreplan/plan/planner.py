@@ -36,6 +36,10 @@ class PlanResult:
     """Repeated steps that were dropped, and the step each one repeated."""
 
 
+SOFT_PROBLEMS = frozenset({"no_such_field"})
+"""Problem codes that get the planner's one repair but do not stop a plan from running."""
+
+
 @dataclass
 class Planner:
     llm: LLM
@@ -80,11 +84,19 @@ class Planner:
         return GenerationOptions(max_tokens=self.max_tokens, stop=stop, constraint=constraint)
 
     def _check(self, text: str) -> tuple[Plan | None, list[str]]:
+        plan, blocking, soft = self._problems(text)
+        return plan, blocking + soft
+
+    def _problems(self, text: str) -> tuple[Plan | None, list[str], list[str]]:
+        """The plan, the problems that stop it from running, and those that only make a
+        step fail (a field its producer does not return): worth one repair, not a lost run."""
         try:
             plan = parse_plan(text)
         except PlanParseError as exc:
-            return None, [f"the text is not a plan ({exc})"]
-        return plan, [str(p) for p in validate_plan(plan, self.toolkit, self.max_steps)]
+            return None, [f"the text is not a plan ({exc})"], []
+        problems = validate_plan(plan, self.toolkit, self.max_steps)
+        return (plan, [str(p) for p in problems if p.code not in SOFT_PROBLEMS],
+                [str(p) for p in problems if p.code in SOFT_PROBLEMS])
 
     def plan(self, instruction: str) -> PlanResult:
         """Write a plan for ``instruction``.
@@ -104,8 +116,11 @@ class Planner:
             completion = self.llm.generate(messages, options)
             usage.add(completion.usage)
             texts.append(completion.text)
-            plan, problems = self._check(completion.text)
-            if plan is not None and not problems:
+            plan, blocking, soft = self._problems(completion.text)
+            problems = blocking + soft
+            # After the repair a plan with only soft problems runs: its step fails as
+            # evidence that says why, and the rest of the run goes on.
+            if plan is not None and not blocking and (not soft or attempt == 2):
                 plan, merged = drop_repeated_steps(plan, self.toolkit)
                 return PlanResult(plan, usage, attempt, texts, merged)
             messages = messages + [
