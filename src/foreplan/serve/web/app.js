@@ -164,7 +164,7 @@ function decision(run, s) {
     try {
       await postJSON(`/v1/agent/runs/${encodeURIComponent(run.id)}/confirmations/${encodeURIComponent(call.step)}`,
         approve ? { approve } : { approve, reason: "declined on the web page" });
-      s.state = "running";
+      if (s.state === "confirm") s.state = "running"; // its step_finished may have come first
       render(run);
     } catch (exc) {
       showError(exc);
