@@ -72,10 +72,24 @@ def test_an_empty_answer_is_asked_again():
 
 
 def test_rounded_and_formatted_numbers_count_as_supported():
-    from foreplan.solve import invented_numbers
+    from foreplan.solve import invented_numbers, numbers_in
 
-    known = "pi is 3.14159 and the total is 1234567; on 2026-11-25"
+    known = numbers_in("pi is 3.14159 and the total is 1234567; on 2026-11-25")
     assert invented_numbers("about 3.14, total 1,234,567 on 2026-11-25", known) == []
     assert invented_numbers("3.141 or 3.142", known) == []  # cut or rounded
     assert invented_numbers("3.15 and 12", known) == ["3.15", "12"]
     assert invented_numbers("the 1990s, E1 and #E2", known) == []  # words and step names are no numbers
+
+
+def test_one_arithmetic_step_on_the_results_is_supported_and_no_more():
+    from foreplan.solve import invented_numbers, supported_numbers
+
+    plan = parse_plan("#E1 = get_current_time[UTC]\n#E2 = calculator[365 - #E1.day_of_year]")
+    evidence = {"E1": Evidence("E1", Status.OK, {"day_of_year": 338}), "E2": Evidence("E2", Status.OK, 27)}
+    known = supported_numbers("How many days are left this year, and that number squared?", plan, evidence)
+    assert invented_numbers("27 days; squared, 729", known) == []
+    assert invented_numbers("27 days, 27^2 = 729", known) == []  # an exponent is an operator, not a value
+    assert invented_numbers("27 days; squared, 730", known) == ["730"]
+    # the case: 257 is no single step on 37, 41, 517, 1517 and 1000
+    chain = supported_numbers(TASK, CHAIN, CHAIN_EVIDENCE)
+    assert invented_numbers("257", chain) == ["257"]

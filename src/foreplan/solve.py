@@ -9,7 +9,8 @@ do. Long evidence is shortened to keep the prompt inside the model's context.
 The answer is checked against the evidence: a small solver sometimes works the task out
 again itself and gets it wrong (calculator said 1000, the answer said 257). Every number
 in the answer must appear in the task, the plan or the evidence (or be one of those
-rounded or cut); if one does not, the solver is asked once more, told which number is not
+rounded or cut, or one arithmetic step on the task's numbers and the evidence's numeric
+results, as in "... and that number squared"); if one does not, the solver is asked once more, told which number is not
 supported; if the second answer still invents one, the answer is the last successful
 step's evidence, with the step it came from. An empty answer, or one cut off at
 ``max_tokens``, is asked again the same way.
@@ -68,7 +69,7 @@ class Solver:
         options = GenerationOptions(max_tokens=self.max_tokens, prompt_lookup=True)
         messages = self.prompt(instruction, plan, evidence)
         first = self.llm.generate(messages, options)
-        known = f"{instruction}\n{plan.render()}\n" + "\n".join(e.text() for e in evidence.values() if e.ok)
+        known = supported_numbers(instruction, plan, evidence)
         problem = answer_problem(first, known)
         if problem is None:
             return first
@@ -80,7 +81,7 @@ class Solver:
         return Completion(fallback_answer(plan, evidence, _why_not(again, known)), again.usage, "fallback")
 
 
-def answer_problem(answer: Completion, known: str) -> str | None:
+def answer_problem(answer: Completion, known: list[Decimal]) -> str | None:
     """What is wrong with an answer, in words for the solver, or None."""
     if not answer.text.strip():
         return "Your answer was empty."
@@ -94,7 +95,7 @@ def answer_problem(answer: Completion, known: str) -> str | None:
     return None
 
 
-def _why_not(answer: Completion, known: str) -> str:
+def _why_not(answer: Completion, known: list[Decimal]) -> str:
     """Why an answer was not used, in words with no number in them (a reader or a scorer
     that takes the answer's numbers must find only the evidence's)."""
     if not answer.text.strip():
@@ -104,15 +105,41 @@ def _why_not(answer: Completion, known: str) -> str:
     return "it gave a number that is in neither the task nor the evidence"
 
 
-_NUMBER_RE = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])\d+(?:\.\d+)?(?![\w])")
+#: A number, not a part of a word (``E1``, ``1990s``) nor an exponent (``27^2``, ``3**2``).
+_NUMBER_RE = re.compile(r"(?<![\w.^*])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.^*])\d+(?:\.\d+)?(?![\w])")
 
 
-def invented_numbers(answer: str, known: str) -> list[str]:
-    """Numbers in ``answer`` that are in ``known`` neither as written nor rounded
+def numbers_in(text: str) -> list[Decimal]:
+    """The numbers written in ``text`` (``1,000`` is 1000; ``E1`` and ``1990s`` are none)."""
+    return [n for n in (_decimal(t) for t in _NUMBER_RE.findall(text)) if n is not None]
+
+
+MAX_OPERANDS = 12
+
+
+def supported_numbers(instruction: str, plan: Plan, evidence: dict[str, Evidence]) -> list[Decimal]:
+    """The numbers an answer may state: those written in the task, the plan or the
+    evidence, and one arithmetic step (a square, or ``+ - × ÷`` of two) on the task's
+    numbers and the evidence's numeric results, the step a task such as "... and what is
+    that number squared?" leaves to the answer. Long texts add no operands, so their many
+    numbers cannot make a random one look derived."""
+    written = numbers_in(f"{instruction}\n{plan.render()}\n" + "\n".join(e.text() for e in evidence.values() if e.ok))
+    results = [_decimal(str(e.value)) for e in evidence.values()
+               if e.ok and isinstance(e.value, (int, float)) and not isinstance(e.value, bool)]
+    operands = list(dict.fromkeys(n for n in [*results, *numbers_in(instruction)] if n is not None))[:MAX_OPERANDS]
+    derived = [a * a for a in operands]
+    for a in operands:
+        for b in operands:
+            if a != b:
+                derived += [a + b, a - b, a * b] + ([a / b] if b else [])
+    return written + [d.normalize() for d in derived if abs(d) < Decimal(10) ** 15]
+
+
+def invented_numbers(answer: str, supported: list[Decimal]) -> list[str]:
+    """Numbers in ``answer`` that are ``supported`` neither as written nor rounded or cut
     (``3.14`` is supported by ``3.14159``; ``1,000`` by ``1000``)."""
-    supported = [n for n in (_decimal(t) for t in _NUMBER_RE.findall(known)) if n is not None]
     exact = set(supported)
-    invented = []
+    invented: list[str] = []
     for token in _NUMBER_RE.findall(answer):
         value = _decimal(token)
         if value is None or value in exact:
