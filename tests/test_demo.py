@@ -13,7 +13,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from foreplan import Agent, ScriptedLLM
-from foreplan.cli.demo import DEMO_TASK, demo, run_demo
+from foreplan.cli.demo import demo, run_demo
 from foreplan.cli.common import load_toolkit
 from foreplan.tools.sql import movies_db_path
 from foreplan.types import Status

@@ -9,6 +9,7 @@ import pytest
 
 from foreplan.plan.parse import parse_plan
 from foreplan.plan.validate import Problem, validate_plan
+from foreplan.tools.tool import tool
 from foreplan.tools.toolkit import Toolkit
 from foreplan.types import Plan, Step
 
@@ -166,18 +167,17 @@ class Message(TypedDict):
     body: str
 
 
+@tool
+def read_text(folder: str) -> str:
+    """Read a message as text.
+
+    Args:
+        folder: the folder.
+    """
+    return ""
+
+
 def test_a_field_of_a_result_is_checked_against_what_the_tool_declares_it_returns():
-    from foreplan.tools.tool import tool
-
-    @tool
-    def read_text(folder: str) -> str:
-        """Read a message as text.
-
-        Args:
-            folder: the folder.
-        """
-        return ""
-
     @tool
     def read_message(folder: str) -> Message:
         """Read a message.
@@ -209,16 +209,6 @@ def test_a_field_of_a_result_is_checked_against_what_the_tool_declares_it_return
 def test_a_field_the_producer_does_not_return_gets_one_repair_and_never_loses_the_run():
     from foreplan.llm.scripted import ScriptedLLM
     from foreplan.plan.planner import Planner
-    from foreplan.tools.tool import tool
-
-    @tool
-    def read_text(folder: str) -> str:
-        """Read a message as text.
-
-        Args:
-            folder: the folder.
-        """
-        return ""
 
     toolkit = Toolkit([read_text])
     wrong = "Plan: read\n#E1 = read_text[inbox]\nPlan: again\n#E2 = read_text[#E1.body]"

@@ -12,7 +12,6 @@ changes at all: an adapter that changes nothing proves nothing.
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path

@@ -63,7 +63,6 @@ def collate(examples: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
 def loss_on_labels(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     """Mean cross-entropy over labelled tokens, computing logits only where they are needed;
     also returns how many tokens carried a label."""
-    import torch
     import torch.nn.functional as F
 
     labels = batch["labels"]
