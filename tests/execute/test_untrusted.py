@@ -124,3 +124,19 @@ def test_a_whole_object_spread_into_a_side_effect_call_is_refused():
     evidence = _run("Plan: compose\n#E1 = compose[hello]\nPlan: send it\n#E2 = send_email[#E1]", toolkit)
 
     assert sent == [] and "argument 'to' would come from #E1" in evidence["E2"].error
+
+
+def test_the_validator_names_a_refusal_before_anything_runs_and_the_planner_gets_one_repair():
+    from foreplan.llm.scripted import ScriptedLLM
+    from foreplan.plan.planner import Planner
+    from foreplan.plan.validate import validate_plan
+
+    toolkit = _toolkit([])
+    bad = "Plan: read\n#E1 = read_inbox[inbox]\nPlan: reply\n#E2 = send_email[to=#E1.sender, subject='Re', body='x']"
+    (problem,) = validate_plan(parse_plan(bad), toolkit)
+    assert problem.code == "untrusted_sensitive" and "takes to = #E1.sender from an earlier result" in problem.message
+    fixed = bad.replace("to=#E1.sender", "to='bob@example.com'")
+    assert validate_plan(parse_plan(fixed), toolkit) == []  # evidence in the body is data: fine
+    assert Planner(ScriptedLLM([bad, fixed]), toolkit).plan("reply").attempts == 2
+    toolkit.allow_untrusted = frozenset({"to"})
+    assert validate_plan(parse_plan(bad), toolkit) == []

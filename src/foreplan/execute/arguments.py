@@ -5,8 +5,8 @@
     filled:    {"to": "bob@example.com", "subject": "FYI", "body": <E1's body, as a string>}
     sources:   {"body": ["E1"]}
 
-The template comes from the step's input as the planner wrote it: keyword arguments
-(``a=1, b='x'``), a JSON object, one text input, or, for anything else, the caller model
+The template comes from the step's input as the planner wrote it (tools/call_syntax.py
+reads call arguments and JSON objects), one text input, or, for anything else, the caller model
 reading the plan's words with the ``#E`` references left in as placeholders. No model
 reads evidence while arguments are chosen, so text inside a web page or an e-mail can
 fill a value but never pick a recipient, a path or a tool (plan-then-execute as a
@@ -19,15 +19,13 @@ refuse a side-effect call whose sensitive argument came from evidence.
 
 from __future__ import annotations
 
-import ast
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from foreplan.errors import ToolError
 from foreplan.execute.substitute import resolve, substitute
+from foreplan.tools.call_syntax import references_in
 from foreplan.types import Evidence, find_references, value_text
 
 Render = Callable[[Any, bool], str]
@@ -40,17 +38,6 @@ class Filled:
     arguments: dict[str, Any]
     sources: dict[str, list[str]] = field(default_factory=dict)
     """Argument name -> ids of the steps whose evidence it carries (only those that carry any)."""
-
-
-def references_in(value: Any) -> list[str]:
-    """Every ``#E`` reference written in a template value (strings inside lists and dicts too)."""
-    if isinstance(value, str):
-        return [r.text for r in find_references(value)]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in references_in(v)]
-    if isinstance(value, list):
-        return [t for v in value for t in references_in(v)]
-    return []
 
 
 def fill(template: dict[str, Any], evidence: dict[str, Evidence], wants_text: Callable[[str], bool],
@@ -101,93 +88,6 @@ def _fill_value(value: Any, evidence: dict[str, Evidence], as_text: bool, render
         typed = resolve(refs[0], evidence)
         return value_text(typed) if as_text else typed
     return substitute(value, evidence, render)
-
-
-_PLACEHOLDER = "__foreplan_ref_{}__"
-_PLACEHOLDER_RE = re.compile(r"__foreplan_ref_(\d+)__")
-
-
-def _hide_references(text: str, quote: str, make: Callable[[int], str]) -> tuple[str, list[str]]:
-    """``text`` with each reference outside ``quote``-quoted strings replaced by
-    ``make(i)``, and the references in order (those inside strings stay as they are)."""
-    pieces, last, originals = [], 0, []
-    for ref in find_references(text):
-        if text.count(quote, 0, ref.start) % 2 == 1:
-            continue  # inside a string literal: it stays part of the string
-        pieces.append(text[last:ref.start])
-        pieces.append(make(len(originals)))
-        originals.append(ref.text)
-        last = ref.start + len(ref.text)
-    pieces.append(text[last:])
-    return "".join(pieces), originals
-
-
-def json_arguments(text: str) -> dict[str, Any] | None:
-    """``{"to": "bob@example.com", "body": #E1.body}`` as a dict, references kept as text
-    (bare or quoted); None when ``text`` is not one JSON object."""
-    text = text.strip()
-    if text.startswith("```"):
-        text = text.strip("`").removeprefix("json").strip()
-    hidden, originals = _hide_references(text, '"', lambda i: f'"{_PLACEHOLDER.format(i)}"')
-    try:
-        value = json.loads(hidden)
-    except ValueError:
-        return None
-    return _restore(value, originals) if isinstance(value, dict) else None
-
-
-def _restore(value: Any, originals: list[str]) -> Any:
-    if isinstance(value, str):
-        return _PLACEHOLDER_RE.sub(lambda m: originals[int(m.group(1))], value)
-    if isinstance(value, dict):
-        return {k: _restore(v, originals) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_restore(v, originals) for v in value]
-    return value
-
-
-def call_arguments(text: str, parameters: list[str]) -> dict[str, Any] | None:
-    """A step input written as a call's arguments, as a dict, references kept as text:
-    keywords (``to='bob@example.com', n=3, body=#E1.body``), or literals in the order of
-    ``parameters`` (``"notes/a.txt", #E1``), or both, as Python reads a call. None when
-    ``text`` is not that: free words, an expression, more values than parameters, or a
-    parameter given twice."""
-    # A reference outside quotes is not Python: a placeholder name stands in for it.
-    hidden, originals = _hide_references(text, "'", _PLACEHOLDER.format)
-    if hidden.count('"') % 2:
-        return None
-    try:
-        call = ast.parse(f"f({hidden})", mode="eval").body
-    except SyntaxError:
-        return None
-    if not isinstance(call, ast.Call) or len(call.args) > len(parameters) or any(k.arg is None for k in call.keywords):
-        return None
-    pairs = [*zip(parameters, call.args, strict=False), *((k.arg, k.value) for k in call.keywords)]
-    if not pairs or len({name for name, _ in pairs}) != len(pairs):
-        return None
-    arguments: dict[str, Any] = {}
-    for name, node in pairs:
-        try:
-            arguments[name] = _literal(node, originals)
-        except ValueError:
-            return None
-    return arguments
-
-
-def _literal(node: ast.AST, originals: list[str]) -> Any:
-    if isinstance(node, ast.Name):
-        match = _PLACEHOLDER_RE.fullmatch(node.id)
-        if match:
-            return originals[int(match.group(1))]
-        if node.id in ("true", "false", "null"):  # JSON spellings, as small models write them
-            return {"true": True, "false": False, "null": None}[node.id]
-        raise ValueError(node.id)
-    if isinstance(node, ast.List | ast.Tuple):
-        return [_literal(e, originals) for e in node.elts]
-    if isinstance(node, ast.Dict):
-        return {_literal(k, originals): _literal(v, originals) for k, v in zip(node.keys, node.values, strict=True)}
-    value = ast.literal_eval(node)
-    return _restore(value, originals) if isinstance(value, str) else value
 
 
 def check_template(template: dict[str, Any], step_input: str, tool_name: str) -> None:

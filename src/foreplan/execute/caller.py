@@ -26,11 +26,10 @@ from typing import Any
 import pydantic
 
 from foreplan.errors import LLMError, ToolError
-from foreplan.execute.arguments import (
-    Filled, call_arguments, check_template, fill, json_arguments, references_in, spread,
-)
+from foreplan.execute.arguments import Filled, check_template, fill, spread
 from foreplan.llm.base import LLM, Constraint, GenerationOptions
 from foreplan.prompts import render
+from foreplan.tools.call_syntax import call_arguments, json_arguments, references_in
 from foreplan.tools.tool import Tool
 from foreplan.types import Evidence, Step, Usage, find_references
 

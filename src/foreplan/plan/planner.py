@@ -36,7 +36,7 @@ class PlanResult:
     """Repeated steps that were dropped, and the step each one repeated."""
 
 
-SOFT_PROBLEMS = frozenset({"no_such_field"})
+SOFT_PROBLEMS = frozenset({"no_such_field", "untrusted_sensitive"})
 """Problem codes that get the planner's one repair but do not stop a plan from running."""
 
 
@@ -89,7 +89,8 @@ class Planner:
 
     def _problems(self, text: str) -> tuple[Plan | None, list[str], list[str]]:
         """The plan, the problems that stop it from running, and those that only make a
-        step fail (a field its producer does not return): worth one repair, not a lost run."""
+        step fail (a field its producer does not return, a side effect the worker will
+        refuse): worth one repair, not a lost run."""
         try:
             plan = parse_plan(text)
         except PlanParseError as exc:

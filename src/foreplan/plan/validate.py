@@ -13,9 +13,10 @@ from typing import Any, get_type_hints, is_typeddict
 import pydantic
 
 from foreplan.errors import ToolError
+from foreplan.tools.call_syntax import references_in, written_arguments
 from foreplan.tools.tool import Tool
 from foreplan.tools.toolkit import Toolkit
-from foreplan.types import Plan, Reference
+from foreplan.types import Plan, Reference, find_references
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Problem:
     step_id: str
     code: str
     """unknown_tool, duplicate_id, empty_input, undefined_reference, forward_reference,
-    self_reference, cycle, bad_input, no_such_field, too_many_steps"""
+    self_reference, cycle, bad_input, no_such_field, untrusted_sensitive, too_many_steps"""
     message: str
 
     def __str__(self) -> str:
@@ -69,6 +70,10 @@ def validate_plan(plan: Plan, toolkit: Toolkit, max_steps: int | None = None) ->
             problem = _field_problem(ref, toolkit.get(producer.tool) if producer else None)
             if problem:
                 problems.append(Problem(step.id, "no_such_field", problem))
+        if tool is not None and tool.side_effects and tool.sensitive and step.references:
+            problem = _untrusted_problem(tool, step.input, toolkit)
+            if problem:
+                problems.append(Problem(step.id, "untrusted_sensitive", problem))
         if tool is not None and step.input.strip() and not step.references:
             problem = _input_problem(tool, step.input)
             if problem:
@@ -96,6 +101,27 @@ def _field_problem(ref: Reference, producer: Tool | None) -> str | None:
     if fields is not None and ref.path[0] not in fields:
         return f"{ref.text}: {producer.name}'s result has no field {ref.path[0]!r}; it has: {', '.join(fields)}"
     return None
+
+
+def _untrusted_problem(tool: Tool, text: str, toolkit: Toolkit) -> str | None:
+    """A side-effect step whose input, as written, fills a sensitive argument (recipient,
+    path, URL) from evidence: the worker would refuse it, so say so before anything runs.
+    Inputs in free words are judged at run time (execute/dag.py)."""
+    stripped = text.strip()
+    refs = find_references(stripped)
+    if len(refs) == 1 and refs[0].text == stripped:  # one object spread over every argument
+        tainted = {name: [refs[0].text] for name in sorted(tool.sensitive)}
+    else:
+        written = written_arguments(stripped, list(tool.args_model.model_fields)) or {}
+        tainted = {name: references_in(value) for name, value in written.items()
+                   if name in tool.sensitive and references_in(value)}
+    tainted = {name: found for name, found in tainted.items() if not toolkit.allows_untrusted(tool.name, name)}
+    if not tainted:
+        return None
+    said = "; ".join(f"{name} = {', '.join(found)}" for name, found in tainted.items())
+    return (f"{tool.name} has side effects and takes {said} from an earlier result, which may carry injected "
+            "instructions; write that value from the task into the plan (the user allows otherwise with "
+            f"--allow-untrusted {tool.name}.{next(iter(tainted))})")
 
 
 def _declared_fields(returns: Any) -> list[str] | None:

@@ -1,0 +1,124 @@
+"""How a step's input is read as a tool's arguments, with its ``#E`` references kept as text.
+
+    to='bob@example.com', body=#E1.body      keywords, as a Python call reads them
+    "notes/a.txt", #E1                       values in the tool's parameter order
+    {"to": "bob@example.com", "body": #E1}   a JSON object (references bare or quoted)
+
+The worker makes a step's argument template from these before any evidence exists
+(execute/arguments.py), and the validator reads them to see, before anything runs, which
+arguments a plan fills from evidence (plan/validate.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from foreplan.types import find_references
+
+
+def references_in(value: Any) -> list[str]:
+    """Every ``#E`` reference written in a template value (strings inside lists and dicts too)."""
+    if isinstance(value, str):
+        return [r.text for r in find_references(value)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in references_in(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in references_in(v)]
+    return []
+
+
+_PLACEHOLDER = "__foreplan_ref_{}__"
+_PLACEHOLDER_RE = re.compile(r"__foreplan_ref_(\d+)__")
+
+
+def _hide_references(text: str, quote: str, make: Callable[[int], str]) -> tuple[str, list[str]]:
+    """``text`` with each reference outside ``quote``-quoted strings replaced by
+    ``make(i)``, and the references in order (those inside strings stay as they are)."""
+    pieces, last, originals = [], 0, []
+    for ref in find_references(text):
+        if text.count(quote, 0, ref.start) % 2 == 1:
+            continue  # inside a string literal: it stays part of the string
+        pieces.append(text[last:ref.start])
+        pieces.append(make(len(originals)))
+        originals.append(ref.text)
+        last = ref.start + len(ref.text)
+    pieces.append(text[last:])
+    return "".join(pieces), originals
+
+
+def json_arguments(text: str) -> dict[str, Any] | None:
+    """``{"to": "bob@example.com", "body": #E1.body}`` as a dict, references kept as text
+    (bare or quoted); None when ``text`` is not one JSON object."""
+    text = text.strip()
+    if text.startswith("```"):
+        text = text.strip("`").removeprefix("json").strip()
+    hidden, originals = _hide_references(text, '"', lambda i: f'"{_PLACEHOLDER.format(i)}"')
+    try:
+        value = json.loads(hidden)
+    except ValueError:
+        return None
+    return _restore(value, originals) if isinstance(value, dict) else None
+
+
+def _restore(value: Any, originals: list[str]) -> Any:
+    if isinstance(value, str):
+        return _PLACEHOLDER_RE.sub(lambda m: originals[int(m.group(1))], value)
+    if isinstance(value, dict):
+        return {k: _restore(v, originals) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v, originals) for v in value]
+    return value
+
+
+def call_arguments(text: str, parameters: list[str]) -> dict[str, Any] | None:
+    """A step input written as a call's arguments, as a dict, references kept as text:
+    keywords (``to='bob@example.com', n=3, body=#E1.body``), or literals in the order of
+    ``parameters`` (``"notes/a.txt", #E1``), or both, as Python reads a call. None when
+    ``text`` is not that: free words, an expression, more values than parameters, or a
+    parameter given twice."""
+    # A reference outside quotes is not Python: a placeholder name stands in for it.
+    hidden, originals = _hide_references(text, "'", _PLACEHOLDER.format)
+    if hidden.count('"') % 2:
+        return None
+    try:
+        call = ast.parse(f"f({hidden})", mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(call, ast.Call) or len(call.args) > len(parameters) or any(k.arg is None for k in call.keywords):
+        return None
+    pairs = [*zip(parameters, call.args, strict=False), *((k.arg, k.value) for k in call.keywords)]
+    if not pairs or len({name for name, _ in pairs}) != len(pairs):
+        return None
+    arguments: dict[str, Any] = {}
+    for name, node in pairs:
+        try:
+            arguments[name] = _literal(node, originals)
+        except ValueError:
+            return None
+    return arguments
+
+
+def _literal(node: ast.AST, originals: list[str]) -> Any:
+    if isinstance(node, ast.Name):
+        match = _PLACEHOLDER_RE.fullmatch(node.id)
+        if match:
+            return originals[int(match.group(1))]
+        if node.id in ("true", "false", "null"):  # JSON spellings, as small models write them
+            return {"true": True, "false": False, "null": None}[node.id]
+        raise ValueError(node.id)
+    if isinstance(node, ast.List | ast.Tuple):
+        return [_literal(e, originals) for e in node.elts]
+    if isinstance(node, ast.Dict):
+        return {_literal(k, originals): _literal(v, originals) for k, v in zip(node.keys, node.values, strict=True)}
+    value = ast.literal_eval(node)
+    return _restore(value, originals) if isinstance(value, str) else value
+
+
+def written_arguments(text: str, parameters: list[str]) -> dict[str, Any] | None:
+    """The arguments a step input spells out (a JSON object, or call arguments); None when
+    only a model could tell (free words)."""
+    return json_arguments(text) or call_arguments(text, parameters)
