@@ -233,3 +233,10 @@ def test_inputs_that_are_no_complete_call_go_to_the_model(text):
     llm = ScriptedLLM(['{"to": "bob@example.com", "subject": "FYI", "body": "hi"}'])
     FunctionCaller(llm).arguments(_step(text, "send_email"), send_email, {})
     assert len(llm.calls) == 1
+
+
+def test_a_reference_copied_without_its_mark_is_still_the_reference():
+    llm = ScriptedLLM(['{"to": "bob@example.com", "subject": "FYI", "body": "E1.body"}'])
+    step = _step("mail #E1.body to bob@example.com, subject FYI", "send_email")
+    filled, _ = FunctionCaller(llm).arguments(step, send_email, _evidence(E1={"body": "the notes"}))
+    assert filled.arguments["body"] == "the notes" and filled.sources == {"body": ["E1"]}

@@ -90,6 +90,13 @@ def _fill_value(value: Any, evidence: dict[str, Evidence], as_text: bool, render
     return substitute(value, evidence, render)
 
 
+def restore_marks(template: dict[str, Any], step_input: str) -> dict[str, Any]:
+    """The caller model's template with a reference it copied without its ``#`` (``"E1"``
+    for the step's ``#E1``) written back as the reference, which small models do."""
+    bare = {r.text[1:]: r.text for r in find_references(step_input)}
+    return {name: bare.get(value, value) if isinstance(value, str) else value for name, value in template.items()}
+
+
 def check_template(template: dict[str, Any], step_input: str, tool_name: str) -> None:
     """A template may only use the references the plan wrote into the step.
 

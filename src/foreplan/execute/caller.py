@@ -26,7 +26,7 @@ from typing import Any
 import pydantic
 
 from foreplan.errors import LLMError, ToolError
-from foreplan.execute.arguments import Filled, check_template, fill, spread
+from foreplan.execute.arguments import Filled, check_template, fill, restore_marks, spread
 from foreplan.llm.base import LLM, Constraint, GenerationOptions
 from foreplan.prompts import render
 from foreplan.tools.call_syntax import call_arguments, json_arguments, references_in
@@ -64,6 +64,7 @@ class FunctionCaller:
                 return direct, Usage()
         schema = _with_references(tool.parameters) if refs else tool.parameters
         arguments, usage = self.ask_model(step, tool, step.input, schema, [r.text for r in refs])
+        arguments = restore_marks(arguments, step.input)
         check_template(arguments, step.input, tool.name)
         return arguments, usage
 
