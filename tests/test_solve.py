@@ -23,7 +23,7 @@ def test_a_side_effect_step_shows_what_was_actually_done():
         "E2": Evidence("E2", Status.OK, {"status": "sent"}, side_effect=True,
                        arguments={"to": "bob@example.com", "subject": "FYI", "body": body}),
     })
-    assert "Evidence (#E2, send_email): send_email was called with to='bob@example.com', subject='FYI', " in prompt
+    assert "Evidence (#E2, send_email, final result): send_email was called with to='bob@example.com', subject='FYI', " in prompt
     assert f"({len(body)} characters)" in prompt and 'returned: {"status": "sent"}' in prompt
 
 
@@ -90,6 +90,16 @@ def test_one_arithmetic_step_on_the_results_is_supported_and_no_more():
     assert invented_numbers("27 days; squared, 729", known) == []
     assert invented_numbers("27 days, 27^2 = 729", known) == []  # an exponent is an operator, not a value
     assert invented_numbers("27 days; squared, 730", known) == ["730"]
-    # the issue's case: 257 is no single step on 37, 41, 517, 1517 and 1000
+    # the issue's case: 257 is no single step on the results 1517 and 1000
     chain = supported_numbers(TASK, CHAIN, CHAIN_EVIDENCE)
     assert invented_numbers("257", chain) == ["257"]
+    assert invented_numbers("2517", chain) == []  # 1517 + 1000: two results combined
+    # With only #E2's 1000, 1517 is no longer supported: 1000 + 517 would redo the task's arithmetic.
+    assert invented_numbers("1517", supported_numbers(TASK, CHAIN, {"E2": CHAIN_EVIDENCE["E2"]})) == ["1517"]
+
+
+
+def test_the_results_no_later_step_builds_on_are_marked_final():
+    prompt = Solver(ScriptedLLM([])).prompt(TASK, CHAIN, CHAIN_EVIDENCE)[0]["content"]
+    assert "Evidence (#E1, calculator): 1517" in prompt
+    assert "Evidence (#E2, calculator, final result): 1000" in prompt

@@ -9,8 +9,8 @@ do. Long evidence is shortened to keep the prompt inside the model's context.
 The answer is checked against the evidence: a small solver sometimes works the task out
 again itself and gets it wrong (calculator said 1000, the answer said 257). Every number
 in the answer must appear in the task, the plan or the evidence (or be one of those
-rounded or cut, or one arithmetic step on the task's numbers and the evidence's numeric
-results, as in "... and that number squared"); if one does not, the solver is asked once more, told which number is not
+rounded or cut, or one arithmetic step on the evidence's numeric results, as in "... and
+that number squared"); if one does not, the solver is asked once more, told which number is not
 supported; if the second answer still invents one, the answer is the last successful
 step's evidence, with the step it came from. An empty answer, or one cut off at
 ``max_tokens``, is asked again the same way.
@@ -48,6 +48,7 @@ class Solver:
     max_tokens: int = 256
 
     def prompt(self, instruction: str, plan: Plan, evidence: dict[str, Evidence]) -> list[Message]:
+        used = {d for s in plan.steps for d in s.depends_on}  # a step nothing builds on holds a final result
         steps = []
         for step in plan.steps:
             ev = evidence.get(step.id)
@@ -56,7 +57,8 @@ class Solver:
                 text = f"{step.tool} was called with {_short_arguments(ev.arguments)} and returned: {text}"
             if len(text) > MAX_EVIDENCE_CHARS:
                 text = text[:MAX_EVIDENCE_CHARS] + f" ... [{len(text) - MAX_EVIDENCE_CHARS} more characters cut]"
-            steps.append({"id": f"#{step.id}", "tool": step.tool, "plan": step.plan, "evidence": text})
+            final = step.id not in used and ev is not None and ev.ok
+            steps.append({"id": f"#{step.id}", "tool": step.tool, "plan": step.plan, "evidence": text, "final": final})
         return [{"role": "user", "content": render("solver", steps=steps, task=instruction.strip())}]
 
     def solve(self, instruction: str, plan: Plan, evidence: dict[str, Evidence]) -> Completion:
@@ -119,14 +121,16 @@ MAX_OPERANDS = 12
 
 def supported_numbers(instruction: str, plan: Plan, evidence: dict[str, Evidence]) -> list[Decimal]:
     """The numbers an answer may state: those written in the task, the plan or the
-    evidence, and one arithmetic step (a square, or ``+ - × ÷`` of two) on the task's
-    numbers and the evidence's numeric results, the step a task such as "... and what is
-    that number squared?" leaves to the answer. Long texts add no operands, so their many
-    numbers cannot make a random one look derived."""
+    evidence, and one arithmetic step (a square, or ``+ - × ÷`` of two) on the evidence's
+    numeric results, the step a task such as "... and what is that number squared?"
+    leaves to the answer. The task's own numbers are no operands: redoing the task's
+    arithmetic is what a small solver gets wrong (12.5 × 8 + 0.75 answered 101.5, the
+    result plus 0.75 once more). Long texts add no operands either, so their many numbers
+    cannot make a random one look derived."""
     written = numbers_in(f"{instruction}\n{plan.render()}\n" + "\n".join(e.text() for e in evidence.values() if e.ok))
     results = [_decimal(str(e.value)) for e in evidence.values()
                if e.ok and isinstance(e.value, (int, float)) and not isinstance(e.value, bool)]
-    operands = list(dict.fromkeys(n for n in [*results, *numbers_in(instruction)] if n is not None))[:MAX_OPERANDS]
+    operands = list(dict.fromkeys(n for n in results if n is not None))[:MAX_OPERANDS]
     derived = [a * a for a in operands]
     for a in operands:
         for b in operands:

@@ -40,7 +40,7 @@ class Script:
         elif prompt.startswith("Solve the following task"):
             # The solver answers from the last evidence, except that it gets the robe wrong
             # (with a number the task holds, so the answer check keeps it).
-            reply = "2" if key == "robe" else re.findall(r"Evidence \(#E\d+, calculator\): (\S+)", prompt)[-1]
+            reply = "2" if key == "robe" else re.findall(r"Evidence \(#E\d+, calculator(?:, final result)?\): (\S+)", prompt)[-1]
         else:
             turn = messages[-1]["content"].count("\nObservation: ")  # the trace the model continues
             reply = REACT[key][turn]
