@@ -72,39 +72,41 @@ class Solver:
         messages = self.prompt(instruction, plan, evidence)
         first = self.llm.generate(messages, options)
         known = supported_numbers(instruction, plan, evidence)
-        problem = answer_problem(first, known)
-        if problem is None:
+        flaw = answer_flaw(first, known)
+        if flaw is None:
             return first
         again = self.llm.generate([*messages, {"role": "assistant", "content": first.text},
-                                   {"role": "user", "content": f"{problem} Answer the task again, using only the "
+                                   {"role": "user", "content": f"{flaw.told} Answer the task again, using only the "
                                     "values the evidence gives. Respond with the answer directly."}], options)
-        if answer_problem(again, known) is None:
+        flaw = answer_flaw(again, known)
+        if flaw is None:
             return again
-        return Completion(fallback_answer(plan, evidence, _why_not(again, known)), again.usage, "fallback")
+        return Completion(fallback_answer(plan, evidence, flaw.why_not), again.usage, "fallback")
 
 
-def answer_problem(answer: Completion, known: list[Decimal]) -> str | None:
-    """What is wrong with an answer, in words for the solver, or None."""
+@dataclass(frozen=True)
+class Flaw:
+    """What is wrong with an answer, said twice."""
+
+    told: str
+    """To the solver, when it is asked again."""
+    why_not: str
+    """In a fallback answer, with no number in it (a reader or a scorer that takes the
+    answer's numbers must find only the evidence's)."""
+
+
+def answer_flaw(answer: Completion, known: list[Decimal]) -> Flaw | None:
+    """What is wrong with an answer, or None."""
     if not answer.text.strip():
-        return "Your answer was empty."
+        return Flaw("Your answer was empty.", "it was empty")
     if answer.finish_reason == "length":
-        return "Your answer was cut off; keep it short."
+        return Flaw("Your answer was cut off; keep it short.", "it was cut off")
     invented = invented_numbers(answer.text, known)
     if invented:
         listed = ", ".join(invented)
-        return (f"Your answer gives {listed}, which {'is' if len(invented) == 1 else 'are'} in neither the task nor "
-                "the evidence.")
+        return Flaw(f"Your answer gives {listed}, which {'is' if len(invented) == 1 else 'are'} in neither the "
+                    "task nor the evidence.", "it gave a number that is in neither the task nor the evidence")
     return None
-
-
-def _why_not(answer: Completion, known: list[Decimal]) -> str:
-    """Why an answer was not used, in words with no number in them (a reader or a scorer
-    that takes the answer's numbers must find only the evidence's)."""
-    if not answer.text.strip():
-        return "it was empty"
-    if answer.finish_reason == "length":
-        return "it was cut off"
-    return "it gave a number that is in neither the task nor the evidence"
 
 
 #: A number, not a part of a word (``E1``, ``1990s``) nor an exponent (``27^2``, ``3**2``).

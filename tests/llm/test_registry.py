@@ -92,7 +92,10 @@ def test_wrong_chunk_size_or_hash_is_refused_and_leaves_no_file(cache):
 
 
 def test_foreplan_server_routes_embedded_names_to_the_server(monkeypatch):
-    from foreplan.llm.resolve import server_spec
+    from foreplan.llm.resolve import ModelRegistry
+
+    def server_spec(spec: str) -> str:  # the spec as a command started now would resolve it
+        return ModelRegistry.from_env().server_spec(spec)
 
     assert server_spec("qwen2.5-coder-0.5b") == "qwen2.5-coder-0.5b"
     monkeypatch.setenv("FOREPLAN_SERVER", "http://127.0.0.1:8000/")

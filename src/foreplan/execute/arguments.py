@@ -81,9 +81,9 @@ def _fill_value(value: Any, evidence: dict[str, Evidence], as_text: bool, render
         return {k: _fill_value(v, evidence, False, render) for k, v in value.items()}
     if isinstance(value, list):
         return [_fill_value(v, evidence, False, render) for v in value]
-    if not isinstance(value, str) or not find_references(value):
+    refs = find_references(value.strip()) if isinstance(value, str) else []
+    if not refs:
         return value
-    refs = find_references(value.strip())
     if len(refs) == 1 and refs[0].text == value.strip() and render is None:
         typed = resolve(refs[0], evidence)
         return value_text(typed) if as_text else typed

@@ -292,10 +292,7 @@ def untrusted_refusal(tool: Any, sources: dict[str, list[str]], toolkit: Toolkit
     path, URL) whose value came from evidence, which the toolkit does not allow. Evidence
     is data that may carry injected instructions; the plan and the task fix where a side
     effect lands."""
-    if not tool.side_effects:
-        return None
-    tainted = {name: ids for name, ids in sources.items()
-               if name in tool.sensitive and not toolkit.allows_untrusted(tool.name, name)}
+    tainted = toolkit.untrusted(tool, sources)
     if not tainted:
         return None
     said = "; ".join(f"argument {name!r} would come from {', '.join('#' + i for i in ids)}"

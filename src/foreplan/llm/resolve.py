@@ -109,8 +109,3 @@ def resolve_model(spec: str, progress: Progress | None = None) -> LLM:
     ``FOREPLAN_SERVER`` now (see :meth:`ModelRegistry.resolve`). Weights are still
     loaded once per file per process."""
     return ModelRegistry.from_env().resolve(spec, progress)
-
-
-def server_spec(spec: str) -> str:
-    """``spec`` as a registry made from ``FOREPLAN_SERVER`` now would resolve it."""
-    return ModelRegistry.from_env().server_spec(spec)

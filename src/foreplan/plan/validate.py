@@ -70,7 +70,7 @@ def validate_plan(plan: Plan, toolkit: Toolkit, max_steps: int | None = None) ->
             problem = _field_problem(ref, toolkit.get(producer.tool) if producer else None)
             if problem:
                 problems.append(Problem(step.id, "no_such_field", problem))
-        if tool is not None and tool.side_effects and tool.sensitive and step.references:
+        if tool is not None and tool.sensitive and step.references:
             problem = _untrusted_problem(tool, step.input, toolkit)
             if problem:
                 problems.append(Problem(step.id, "untrusted_sensitive", problem))
@@ -110,12 +110,11 @@ def _untrusted_problem(tool: Tool, text: str, toolkit: Toolkit) -> str | None:
     stripped = text.strip()
     refs = find_references(stripped)
     if len(refs) == 1 and refs[0].text == stripped:  # one object spread over every argument
-        tainted = {name: [refs[0].text] for name in sorted(tool.sensitive)}
+        carried = {name: [refs[0].text] for name in sorted(tool.sensitive)}
     else:
         written = written_arguments(stripped, list(tool.args_model.model_fields)) or {}
-        tainted = {name: references_in(value) for name, value in written.items()
-                   if name in tool.sensitive and references_in(value)}
-    tainted = {name: found for name, found in tainted.items() if not toolkit.allows_untrusted(tool.name, name)}
+        carried = {name: references_in(value) for name, value in written.items()}
+    tainted = toolkit.untrusted(tool, carried)
     if not tainted:
         return None
     said = "; ".join(f"{name} = {', '.join(found)}" for name, found in tainted.items())

@@ -81,6 +81,15 @@ class Toolkit:
         """Whether evidence may fill ``tool``'s sensitive ``argument``."""
         return argument in self.allow_untrusted or f"{tool}.{argument}" in self.allow_untrusted
 
+    def untrusted(self, tool: Tool, carried: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Of ``carried`` (argument -> the evidence it carries), the sensitive arguments of
+        a side-effect ``tool`` that evidence may not fill: what the worker refuses, and
+        what the validator names before anything runs."""
+        if not tool.side_effects:
+            return {}
+        return {name: found for name, found in carried.items()
+                if found and name in tool.sensitive and not self.allows_untrusted(tool.name, name)}
+
     def close(self) -> None:
         """Release what the tools hold open (database pools, MCP servers), each once."""
         seen: set[int] = set()
