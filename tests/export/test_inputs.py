@@ -131,3 +131,30 @@ def test_too_little_agreement_fails_verification():
         _show_agreement(Agreement(prompts=rows), 0.95, "test")
     _show_agreement(Agreement(prompts=rows), 0.7, "test")  # at the threshold: accepted
     assert json.dumps(Agreement(prompts=rows).ratio) == "0.7"
+
+
+class _Logits:
+    """Just enough of llama_cpp.Llama for scoring: fixed logits at every position."""
+
+    def __init__(self, rows):
+        self.scores = np.array(rows, dtype=np.float32)
+
+    def reset(self):
+        pass
+
+    def eval(self, tokens):
+        assert len(tokens) <= len(self.scores)
+
+    def detokenize(self, tokens):
+        return b"".join(b"t%d" % t for t in tokens)
+
+
+def test_a_near_tie_counts_as_agreement_and_a_clear_miss_does_not():
+    from foreplan.export.verify import NEAR_TIE, _score
+
+    # prompt [0]; the source continued with tokens 1, 1, 1: the export says 1, nearly 1, then 2 by far
+    export = _Logits([[0, 5, 0], [0, 5 - NEAR_TIE / 2, 5], [0, 1, 5], [0, 0, 0]])
+    bare = _Logits([[0, 0, 5]] * 4)
+    agreement = _score([[1, 1, 1]], [[0]], ("p",), export, bare)
+    (row,) = agreement.prompts
+    assert (row.agreed, row.near_ties, row.tokens, row.changed_by_adapter) == (2, 1, 3, 3)

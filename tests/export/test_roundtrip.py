@@ -25,6 +25,7 @@ def trained(tmp_path_factory):
 
     from foreplan.llm.registry import get_model, pull
 
+    torch.manual_seed(0)  # PEFT draws lora_A from the global generator
     base = pull(get_model("gemma-3-270m"))
     model = AutoModelForCausalLM.from_pretrained(str(base.parent), gguf_file=base.name, dtype=torch.float32)
     with warnings.catch_warnings():

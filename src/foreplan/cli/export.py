@@ -53,14 +53,16 @@ class _Bars:
 
 
 def _show_agreement(agreement: Any, least: float, what: str) -> None:
-    from foreplan.export.verify import VerificationError
+    from foreplan.export.verify import NEAR_TIE, VerificationError
 
     table = Table("prompt", "agreed", "changed by adapter", "source continuation", title=f"--verify: {what}")
     for p in agreement.prompts:
-        table.add_row(escape(p.prompt[:40]), f"{p.agreed}/{p.tokens}", str(p.changed_by_adapter),
+        ties = f" ({p.near_ties} near-tie)" if p.near_ties else ""
+        table.add_row(escape(p.prompt[:40]), f"{p.agreed}/{p.tokens}{ties}", str(p.changed_by_adapter),
                       escape(p.source_text[:60].replace("\n", "⏎")))
     out.print(table)
-    out.print(f"token agreement {agreement.ratio:.1%} (needs {least:.0%}); the adapter changes "
+    out.print(f"token agreement {agreement.ratio:.1%} (needs {least:.0%}; a near-tie is a miss by under "
+              f"{NEAR_TIE} logits); the adapter changes "
               f"{agreement.changed_ratio:.1%} of the source's tokens against the bare base")
     if agreement.changed_ratio == 0:
         err.print("[yellow]Warning:[/] the adapter changes no greedy token on these prompts; "

@@ -2,11 +2,13 @@
 
     source (HF + PEFT, or base + adapter in llama.cpp) ──greedy──► tokens t1 … tn
     export (llama.cpp)  reads prompt + t1 … tn once ──argmax at each position──► p1 … pn
-    agreement = share of positions with p_i == t_i
+    agreement = share of positions where p_i == t_i, or t_i is a near-tie: the export's
+                logit for t_i is within NEAR_TIE of its top logit
 
 The export is scored teacher-forced on the source's own continuation, so one early
 near-tie does not count every later token as a disagreement (comparing two free-running
-greedy texts would). The same score for the bare base says how many tokens the adapter
+greedy texts would). A near-tie is a coin toss that quantization noise decides either
+way, not a sign of a wrong export; a wrong scale or layout misses by whole logits. The same score for the bare base says how many tokens the adapter
 changes at all: an adapter that changes nothing proves nothing.
 """
 
@@ -37,6 +39,12 @@ DEFAULT_PROMPTS = (
 MIN_AGREEMENT = {"F32": 0.9, "F16": 0.9, "BF16": 0.9, "Q8_0": 0.9, "lora": 0.9}
 MIN_AGREEMENT_LOW_BIT = 0.8
 
+#: Logits by which the export's top token may beat the source's token and still count as
+#: agreement. Measured on the same model, 5 random adapters × 3 prompts × 24 tokens: every
+#: strict disagreement of the GGUF adapter with transformers + PEFT was by 0.26 logits or
+#: less, at positions where the source's own top two were within 0.2 of each other.
+NEAR_TIE = 0.3
+
 
 def min_agreement(kind: str) -> float:
     return MIN_AGREEMENT.get(kind.upper() if kind != "lora" else kind, MIN_AGREEMENT_LOW_BIT)
@@ -49,6 +57,7 @@ class PromptAgreement:
     agreed: int
     tokens: int
     changed_by_adapter: int
+    near_ties: int = 0  #: of ``agreed``, the positions the export missed by < NEAR_TIE logits
 
 
 @dataclass(frozen=True)
@@ -112,12 +121,17 @@ def greedy_hf(model: Any, prompt: list[int], n: int, eos: int) -> list[int]:
     return ids[len(prompt):]
 
 
-def forced_predictions(llama: Any, prompt: list[int], continuation: list[int]) -> list[int]:
-    """The model's argmax at each continuation position, reading the given tokens."""
+def forced_gaps(llama: Any, prompt: list[int], continuation: list[int]) -> list[float]:
+    """Reading the given tokens, by how many logits the model's top token beat each
+    continuation token (0.0 where the model would have said it itself)."""
     llama.reset()
     llama.eval(prompt + continuation)
     start = len(prompt) - 1
-    return [int(np.argmax(llama.scores[start + i])) for i in range(len(continuation))]
+    gaps = []
+    for i, token in enumerate(continuation):
+        logits = llama.scores[start + i]
+        gaps.append(float(np.max(logits) - logits[token]))
+    return gaps
 
 
 def _context(prompts: list[list[int]], n_tokens: int) -> int:
@@ -128,12 +142,13 @@ def _score(source: list[list[int]], prompts: list[list[int]], texts: tuple[str, 
            bare: Any) -> Agreement:
     rows = []
     for text, prompt, cont in zip(texts, prompts, source):
-        predicted = forced_predictions(export, prompt, cont)
-        base_predicted = forced_predictions(bare, prompt, cont)
+        gaps = forced_gaps(export, prompt, cont)
+        base_gaps = forced_gaps(bare, prompt, cont)
         rows.append(PromptAgreement(
             prompt=text, source_text=export.detokenize(cont).decode(errors="replace"), tokens=len(cont),
-            agreed=sum(p == t for p, t in zip(predicted, cont)),
-            changed_by_adapter=sum(p != t for p, t in zip(base_predicted, cont)),
+            agreed=sum(gap < NEAR_TIE for gap in gaps),
+            near_ties=sum(0.0 < gap < NEAR_TIE for gap in gaps),
+            changed_by_adapter=sum(gap >= NEAR_TIE for gap in base_gaps),
         ))
     return Agreement(prompts=tuple(rows))
 
