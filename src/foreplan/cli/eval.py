@@ -4,6 +4,7 @@
     foreplan eval planner --tasks data/planner_tasks_heldout.jsonl --model qwen2.5-coder-0.5b --out out/planner
     foreplan eval bfcl --model qwen2.5-coder-0.5b --limit 50 --out out/bfcl-0.5b
     foreplan eval injection --out out/injection          (payloads in evidence vs side effects)
+    foreplan eval solver --out out/solver                (does the answer say what the evidence holds?)
 
 Each writes results.jsonl as it goes (``--resume`` continues a stopped run), report.md and
 a chart into its ``--out`` folder; ``qa`` adds report.json (summaries, ReWOO/ReAct ratios,
@@ -176,4 +177,36 @@ def eval_injection(
                       f"{s['completed']} completed "
                       f"({s['completed_rate']:.0%}), {s['refused']} refused ({s['explained']} explained)",
                       highlight=False)
+        out.print(f"written: {report}", highlight=False)
+
+
+@eval_app.command("solver")
+def eval_solver(
+    model: Annotated[str, typer.Option("--model", help="Planner model spec.")] = "qwen2.5-coder-1.5b",
+    caller_model: Annotated[str, typer.Option("--caller-model", help="Function-caller model spec.")] = "qwen2.5-coder-0.5b",
+    solver_models: Annotated[list[str] | None, typer.Option(
+        "--solver", help="A solver model spec; repeat to compare (default: the planner's and the caller's).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="The first N tasks (default: all 150).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, report.json and report.md.")] = Path("out/eval-solver"),
+    resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and run only what it lacks.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Answer fidelity: 150 tasks on deterministic tools, planned once, answered by each solver."""
+    from foreplan.eval.solver_eval import run_solver_eval, summarize, write_report
+    from foreplan.eval.solver_suite import make_tasks
+
+    with errors(False, debug):
+        specs = list(dict.fromkeys(solver_models or [model, caller_model]))
+        models = {spec: resolve(spec) for spec in dict.fromkeys([model, caller_model, *specs])}
+        total = len(make_tasks()[:limit])
+        with _bar() as bar:
+            task = bar.add_task(f"solver · {', '.join(specs)}", total=total)
+            rows = run_solver_eval(models[model], models[caller_model], {s: models[s] for s in specs}, out_dir,
+                                   limit, resume, on_row=lambda row: bar.advance(task))
+        report = write_report(rows, out_dir, model, caller_model)
+        for name, s in summarize(rows).items():
+            out.print(f"{name}: right where the evidence holds the answer {s['right_where_holds']}/{s['holds']} "
+                      f"(first answer {s['right_first_where_holds']}), right overall {s['right']}/{s['tasks']}, "
+                      f"invented {s['invented']} (first answer {s['invented_first']}), "
+                      f"{s['seconds_per_task']} s per task", highlight=False)
         out.print(f"written: {report}", highlight=False)
