@@ -72,7 +72,7 @@ def test_run_plans_executes_in_parallel_and_solves(tmp_path):
     global _peak
     _peak = 0
     events = []
-    agent, llm = make_agent([PLAN, "The answer."], trace=tmp_path / "run.jsonl", caller=ScriptedLLM([]))
+    agent, llm = make_agent([PLAN, "The answer."], trace=tmp_path / "run.jsonl", caller=ScriptedLLM([]), max_replans=0)
     result = agent.run("Look things up", on_event=events.append)
 
     assert result.answer == "The answer."

@@ -1,7 +1,9 @@
 """The agent: plan every step up front, run the steps as a graph, solve from the evidence.
 
     instruction ─► Planner ─► Plan ─► Worker (parallel DAG) ─► evidence ─► Solver ─► answer
-                    (planner LLM)       └ FunctionCaller (caller LLM)       (solver LLM)
+                    (planner LLM)       └ FunctionCaller (caller LLM)  │     (solver LLM)
+                        ▲                                              │ a step failed, timed out or found
+                        └──────── Replanner (at most max_replans) ◄────┘ nothing; the solver found no answer
 
 ``run`` returns a :class:`RunResult` and reports :mod:`foreplan.events` as they happen
 (to a callback, or as an iterator with ``stream``). Each role's tokens are counted
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +26,23 @@ from foreplan.execute.dag import Worker
 from foreplan.llm.base import LLM
 from foreplan.llm.meter import MeteredLLM
 from foreplan.plan.grammar import DEFAULT_MAX_STEPS
+from foreplan.errors import PlanInvalidError
 from foreplan.plan.planner import Planner, PlanResult
+from foreplan.plan.replan import Replanner, replan_reasons
 from foreplan.solve import Solver
 from foreplan.tools.context import RunContext
 from foreplan.tools.toolkit import Toolkit
 from foreplan.trace import TraceWriter
 from foreplan.types import Evidence, Plan, Usage
+
+
+@dataclass(frozen=True)
+class Replan:
+    round: int
+    reasons: list[str]
+    steps: list[str]
+    """The ids of the steps this round added."""
+    attempts: int
 
 
 @dataclass
@@ -43,6 +56,10 @@ class RunResult:
     plan_attempts: int = 1
     merged: dict[str, str] = field(default_factory=dict)
     """Repeated steps the planner wrote and foreplan dropped: {dropped id: kept id}."""
+    replans: list[Replan] = field(default_factory=list)
+    """The rounds after the first, in order; their steps are in ``plan`` too."""
+    notes: list[str] = field(default_factory=list)
+    """What the user should know about how the answer came about (a replan that failed)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +67,8 @@ class RunResult:
             "plan": [s.to_dict() for s in self.plan.steps],
             "plan_attempts": self.plan_attempts,
             "merged_steps": self.merged,
+            "replans": [asdict(r) for r in self.replans],
+            "notes": self.notes,
             "evidence": {k: v.to_dict() for k, v in self.evidence.items()},
             "answer": self.answer,
             "usage": {role: u.to_dict() for role, u in self.usage.items()},
@@ -72,6 +91,9 @@ class Agent:
     trace: Path | None = None
     confirm: Confirm | None = None
     """Asked before each side-effect call (execute/confirm.py); None: no question."""
+    max_replans: int = 1
+    """Rounds of new steps after the first when a step failed, timed out or found
+    nothing, or the solver found no answer in the evidence (plan/replan.py); 0: none."""
 
     def plan(self, instruction: str) -> PlanResult:
         """Only plan (``foreplan plan``)."""
@@ -105,12 +127,38 @@ class Agent:
             worker = Worker(self.toolkit, FunctionCaller(caller), self.max_workers, on_event=emit,
                             context=RunContext(llm=tools), confirm=self.confirm)
             evidence = worker.run(planned.plan)
-            answer = Solver(solver).solve(instruction, planned.plan, evidence).text.strip()
+            plan, replans, notes = planned.plan, [], []
+            completion = None
+            while True:
+                reasons = replan_reasons(plan, evidence)
+                if not reasons:
+                    completion = Solver(solver).solve(instruction, plan, evidence)
+                    if completion.finish_reason == "fallback":
+                        reasons = ["the solver could not answer the task from these results"]
+                if not reasons or len(replans) >= self.max_replans:
+                    break
+                replanner = Replanner(planner, self.toolkit, self.grammar, self.max_steps, done=plan,
+                                      evidence=evidence, reasons=reasons)
+                try:
+                    more = replanner.plan(instruction)
+                except PlanInvalidError as exc:
+                    notes.append(f"A replan was asked for ({'; '.join(reasons)}) but its plan was invalid "
+                                 f"({'; '.join(exc.problems)}); the answer uses the evidence of the first "
+                                 f"{len(replans) + 1} round(s).")
+                    break
+                replans.append(Replan(len(replans) + 2, reasons, [s.id for s in more.plan.steps], more.attempts))
+                emit(PlanReady(more.plan, more.attempts, more.usage, more.merged, len(replans) + 1, tuple(reasons)))
+                evidence = evidence | worker.run(more.plan, prior=evidence)
+                plan = Plan(plan.steps + more.plan.steps, plan.text + more.plan.text)
+                completion = None
+            if completion is None:
+                completion = Solver(solver).solve(instruction, plan, evidence)
+            answer = completion.text.strip()
             usage = {"planner": planner.usage, "caller": caller.usage if caller else Usage(),
                      "solver": solver.usage, "tools": tools.usage}
             emit(AnswerReady(answer, solver.usage))
-            return RunResult(instruction, planned.plan, evidence, answer, usage,
-                             time.perf_counter() - started, planned.attempts, planned.merged)
+            return RunResult(instruction, plan, evidence, answer, usage, time.perf_counter() - started,
+                             planned.attempts, planned.merged, replans, notes)
         finally:
             if writer is not None:
                 writer.close()

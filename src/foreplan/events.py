@@ -42,11 +42,16 @@ class PlanReady(Event):
     usage: Usage
     merged: dict[str, str] = field(default_factory=dict)
     """Repeated steps dropped from the planner's text: {dropped id: kept id}."""
+    round: int = 1
+    """1 for the plan, 2 and on for a replan's new steps (plan/replan.py)."""
+    reasons: tuple[str, ...] = ()
+    """Why the replan was asked for (what failed or found nothing)."""
 
     def to_dict(self) -> dict[str, Any]:
         return super().to_dict() | {"plan": [s.to_dict() for s in self.plan.steps],
                                     "text": self.plan.text, "attempts": self.attempts,
-                                    "usage": self.usage.to_dict(), "merged_steps": self.merged}
+                                    "usage": self.usage.to_dict(), "merged_steps": self.merged,
+                                    "round": self.round, "reasons": list(self.reasons)}
 
 
 @dataclass(frozen=True)

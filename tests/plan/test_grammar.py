@@ -204,3 +204,13 @@ def test_bad_arguments() -> None:
 def test_tool_names_are_rendered_as_literals() -> None:
     named: Tool = tool(name="say_hi")(_echo)
     assert 'tool ::= "say_hi"' in plan_grammar(Toolkit([named]), 1)
+
+
+def test_a_replan_grammar_numbers_on_and_may_cite_every_earlier_step(llama: Any, text_toolkit: Toolkit) -> None:
+    grammar = plan_grammar(text_toolkit, 2, first=3)
+    assert grammar_accepts(llama, grammar, "Plan: Use both.\n#E3 = search_wiki[#E1 and #E2.rows[0]]")
+    assert grammar_accepts(llama, grammar, "Plan: a.\n#E3 = search_wiki[x]\nPlan: b.\n#E4 = search_wiki[#E3]")
+    assert not grammar_accepts(llama, grammar, "Plan: Start over.\n#E1 = search_wiki[x]")
+    assert not grammar_accepts(llama, grammar, "Plan: Itself.\n#E3 = search_wiki[#E3]")
+    with pytest.raises(ValueError, match="first must be at least 1"):
+        plan_grammar(text_toolkit, 2, first=0)

@@ -40,6 +40,7 @@ Plan: Put the second finding and the check together.
 #E4 = lookup[#E2 with #E3]
 """
 ANSWER = "Alpha and beta are known; the archive check failed."
+REPLAN = "Plan: Look the first finding up again instead of checking the archive.\n#E5 = lookup[#E1]\n"
 
 
 @tool
@@ -103,7 +104,7 @@ def _node(page: Any, step: str) -> Any:
 
 
 def test_a_run_draws_its_plan_and_the_steps_change_state_live(serve_live, page, tmp_path) -> None:
-    url = serve_live({"planner": ScriptedLLM([PLAN]), "solver": ScriptedLLM([ANSWER])},
+    url = serve_live({"planner": ScriptedLLM([PLAN, REPLAN]), "solver": ScriptedLLM([ANSWER])},
                      toolkits={"default": default_toolkit(), "slow": Toolkit([lookup, broken])})
     page.goto(url)
     expect(page.locator("#toolkit option")).to_have_count(2)
@@ -118,6 +119,9 @@ def test_a_run_draws_its_plan_and_the_steps_change_state_live(serve_live, page, 
     assert "running" in _node(page, "E1").locator(".status").text_content()
 
     expect(page.locator("#answer")).to_have_text(ANSWER)
+    expect(page.locator(".node")).to_have_count(5)  # the replan's step joined the graph, after E1
+    expect(page.locator(".edge")).to_have_count(4)
+    expect(_node(page, "E5")).to_have_attribute("data-state", "done")
     expect(_node(page, "E1")).to_have_attribute("data-state", "done")
     expect(_node(page, "E2")).to_have_attribute("data-state", "done")
     expect(_node(page, "E3")).to_have_attribute("data-state", "failed")
@@ -132,6 +136,8 @@ def test_a_run_draws_its_plan_and_the_steps_change_state_live(serve_live, page, 
     expect(details).to_contain_text("Check the first finding in the archive.")
     expect(details).to_contain_text("facts about alpha")  # the input after substitution
     expect(details).to_contain_text("the archive is offline")
+    _node(page, "E5").click()
+    expect(details).to_contain_text("Round2: a replan, because #E3 (broken) failed")
     _node(page, "E2").click()
     expect(details).to_contain_text("facts about beta")
     page.screenshot(path=str(tmp_path / "web-page.png"), full_page=True)

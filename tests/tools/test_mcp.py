@@ -141,7 +141,7 @@ def test_crash_in_a_run_is_evidence_not_a_crash(server_py: Path) -> None:
     from foreplan.tools import Toolkit
 
     planner = ScriptedLLM(["Plan: crash it.\n#E1 = films_crash[now]\n", "It failed."])
-    result = Agent(planner, Toolkit(tools), caller=ScriptedLLM([])).run("Crash the server")
+    result = Agent(planner, Toolkit(tools), caller=ScriptedLLM([]), max_replans=0).run("Crash the server")
     assert result.evidence["E1"].status is Status.ERROR and "films_crash failed" in result.evidence["E1"].error
     assert result.answer == "It failed."
     tools[0].close()

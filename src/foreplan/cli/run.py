@@ -14,7 +14,8 @@ from typing import Annotated
 import typer
 
 from foreplan.cli.common import (
-    AllowUntrustedOpt, CallerOpt, DebugOpt, GrammarOpt, JsonOpt, ModelOpt, PlannerOpt, StepsOpt, ToolkitOpt, ToolsOpt, build_agent,
+    AllowUntrustedOpt, CallerOpt, DebugOpt, GrammarOpt, JsonOpt, ModelOpt, PlannerOpt, ReplansOpt, StepsOpt, ToolkitOpt, ToolsOpt,
+    build_agent,
     check_instruction, err, errors, out,
 )
 from foreplan.llm.registry import DEFAULT_CALLER, DEFAULT_PLANNER
@@ -32,6 +33,7 @@ def run(
     grammar: GrammarOpt = True,
     as_json: JsonOpt = False,
     max_steps: StepsOpt = 6,
+    max_replans: ReplansOpt = 1,
     trace: TraceOpt = None,
     allow_untrusted: AllowUntrustedOpt = None,
     confirm: Annotated[bool, typer.Option("--confirm", help="Ask before each side-effect call (declined when there is no terminal).")] = False,
@@ -42,7 +44,8 @@ def run(
 
     with errors(as_json, debug):
         check_instruction(instruction)
-        agent = build_agent(model, caller_model, tools, grammar, max_steps, trace, toolkit, planner, allow_untrusted)
+        agent = build_agent(model, caller_model, tools, grammar, max_steps, trace, toolkit, planner, allow_untrusted,
+                            max_replans)
         if as_json:
             agent.confirm = TerminalConfirm(err) if confirm else None
             result = agent.run(instruction)
@@ -52,6 +55,8 @@ def run(
             agent.confirm = TerminalConfirm(out, view) if confirm else None
             result = agent.run(instruction, on_event=view)
         out.print()
+        for note in result.notes:
+            err.print(f"[yellow]Note:[/] {note}", highlight=False)
         out.print(f"[bold]Answer:[/] {result.answer}", highlight=False)
         u = result.usage
         out.print(

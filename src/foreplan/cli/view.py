@@ -54,9 +54,12 @@ class RunView:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, PlanReady):
-            self.steps = list(event.plan.steps)
+            self.steps = (self.steps if event.round > 1 else []) + list(event.plan.steps)
             note = f" (after {event.attempts} attempts)" if event.attempts > 1 else ""
-            self.console.rule(f"plan{note}", style="dim")
+            title = f"replan, round {event.round}{note}" if event.round > 1 else f"plan{note}"
+            self.console.rule(title, style="dim")
+            for reason in event.reasons:
+                self.console.print(Text(f"because {reason}", style="dim"))
             self.console.print(Text(event.plan.render().rstrip(), style="cyan"))
             if event.merged:
                 repeats = ", ".join(f"#{a} (= #{b})" for a, b in event.merged.items())

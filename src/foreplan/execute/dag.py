@@ -90,19 +90,22 @@ class Worker:
             # stuck in a cycle; say what is actually wrong instead.
             raise ConfigError(f"max_workers must be at least 1, not {self.max_workers}")
 
-    def run(self, plan: Plan) -> dict[str, Evidence]:
+    def run(self, plan: Plan, prior: dict[str, Evidence] | None = None) -> dict[str, Evidence]:
         """Run every step of ``plan``.
 
         Args:
             plan: the steps; they may be in any order, and their references may be broken.
+            prior: evidence of steps that ran before (a replan's earlier rounds), which
+                ``plan``'s steps may reference; it is not run again nor returned.
 
         Returns:
             The evidence of every step, in plan order.
 
         Raises:
-            RunCancelled: on Ctrl-C, with ``partial`` = the evidence of every step so far.
+            RunCancelled: on Ctrl-C, with ``partial`` = the evidence of every step so far
+                (``prior``'s too).
         """
-        run = _Run(plan, self._emit)
+        run = _Run(plan, self._emit, done=dict(prior or {}))
         pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="foreplan-step")
         try:
             run.queue_steps()
@@ -114,7 +117,7 @@ class Worker:
                     run.skip_cycle()
         except KeyboardInterrupt as interrupt:
             run.cancel.set()
-            raise RunCancelled(run.cancelled()) from interrupt
+            raise RunCancelled({**(prior or {}), **run.cancelled()}) from interrupt
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         return run.in_plan_order()
@@ -218,7 +221,7 @@ class _Run:
     ids: set[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.ids = {s.id for s in self.plan.steps}
+        self.ids = {s.id for s in self.plan.steps} | set(self.done)
 
     def queue_steps(self) -> None:
         for step in self.plan.steps:

@@ -69,22 +69,27 @@ def _input_rules(k: int) -> list[str]:
     return rules
 
 
-def plan_grammar(toolkit: Toolkit, max_steps: int = DEFAULT_MAX_STEPS) -> str:
-    """GBNF source for plans of 1 .. ``max_steps`` steps using ``toolkit``'s tools.
+def plan_grammar(toolkit: Toolkit, max_steps: int = DEFAULT_MAX_STEPS, first: int = 1) -> str:
+    """GBNF source for plans of 1 .. ``max_steps`` steps using ``toolkit``'s tools, numbered
+    from ``#E<first>`` (a replan continues after the steps that already ran, and may cite
+    them all).
 
     Raises:
-        ValueError: the toolkit is empty or ``max_steps`` < 1.
+        ValueError: the toolkit is empty, ``max_steps`` < 1 or ``first`` < 1.
     """
     if not len(toolkit):
         raise ValueError("a plan grammar needs at least one tool")
     if max_steps < 1:
         raise ValueError("max_steps must be at least 1")
+    if first < 1:
+        raise ValueError("first must be at least 1")
+    last = first + max_steps - 1
     # root ::= step1 (gap step2 (gap step3)?)? "\n"?   -- may stop after any complete step
-    root = f"step{max_steps}"
-    for k in range(max_steps - 1, 0, -1):
+    root = f"step{last}"
+    for k in range(last - 1, first - 1, -1):
         root = f"step{k} (gap {root})?"
     rules = [f'root ::= {root} "\\n"?', f"tool ::= {' | '.join(_literal(n) for n in toolkit.names)}"]
-    for k in range(1, max_steps + 1):
+    for k in range(first, last + 1):
         rules.append(f'step{k} ::= "Plan: " plan-text "\\n#E{k} = " tool "[" input{k} "]"')
         rules += _input_rules(k)
     return "\n".join(rules) + "\n" + _COMMON.lstrip()

@@ -83,6 +83,9 @@ class Planner:
         stop = () if use_grammar else ("\nTask:", "\nObservation", "\nResponse:")
         return GenerationOptions(max_tokens=self.max_tokens, stop=stop, constraint=constraint)
 
+    def _repair(self, problems: list[str]) -> str:
+        return render("repair", problems=problems)
+
     def _check(self, text: str) -> tuple[Plan | None, list[str]]:
         plan, blocking, soft = self._problems(text)
         return plan, blocking + soft
@@ -126,6 +129,6 @@ class Planner:
                 return PlanResult(plan, usage, attempt, texts, merged)
             messages = messages + [
                 {"role": "assistant", "content": completion.text},
-                {"role": "user", "content": render("repair", problems=problems)},
+                {"role": "user", "content": self._repair(problems)},
             ]
         raise PlanInvalidError(texts[-1], problems)

@@ -1,6 +1,6 @@
 """``/v1/agent/runs``: the whole agent (plan → parallel steps → answer) over HTTP.
 
-    POST /v1/agent/runs {"instruction", "stream", "max_steps", "toolkit", "planner", "solver"}
+    POST /v1/agent/runs {"instruction", "stream", "max_steps", "max_replans", "toolkit", "planner", "solver"}
         stream=false → the result object of ``foreplan run --json`` plus ``id`` and ``status``
         stream=true  → SSE: each event's ``to_dict()`` (run_started, plan_ready,
                        step_started, step_finished, answer), a ``result`` event, ``[DONE]``
@@ -168,7 +168,8 @@ def _agent(pool: ModelPool, toolkits: dict[str, Toolkit], body: AgentRunRequest)
                             param="model", code="model_not_found")
     caller, solver = pool.find("caller"), pool.get(body.solver) if body.solver else pool.find("solver")
     agent = Agent(GatedLLM(planner), toolkit, caller=GatedLLM(caller) if caller else None,
-                  solver=GatedLLM(solver) if solver else None, max_steps=body.max_steps)
+                  solver=GatedLLM(solver) if solver else None, max_steps=body.max_steps,
+                  max_replans=body.max_replans)
     return agent, planner
 
 

@@ -204,6 +204,8 @@ class AgentRunRequest(_Request):
     instruction: str = Field(min_length=1, description="What the agent should do.")
     stream: bool = Field(default=False, description="Send the agent's events as server-sent events.")
     max_steps: int = Field(default=6, ge=1, le=20, description="Most steps the plan may have.")
+    max_replans: int = Field(default=1, ge=0, le=5, description=(
+        "Rounds of new steps when a step fails, times out or finds nothing, or the solver finds no answer."))
     toolkit: str = Field(default="default", description="Name of a toolkit from GET /v1/agent/toolkits.")
     planner: str | None = Field(default=None, description="Served model that plans (default: 'planner').")
     solver: str | None = Field(default=None, description="Served model that answers (default: 'solver', "

@@ -63,9 +63,15 @@ function apply(run, ev) {
   switch (ev.event) {
     case "run_started": run.times.start = at; break;
     case "plan_ready":
-      run.times.plan = at;
-      run.plan = ev.plan;
-      for (const step of ev.plan) run.steps.set(step.id, { step, state: "waiting" });
+      if ((ev.round || 1) > 1) { // a replan's new steps join the graph, which is drawn again
+        run.plan = [...(run.plan || []), ...ev.plan.map((step) => ({ ...step, round: ev.round }))];
+        run.replans = [...(run.replans || []), { round: ev.round, reasons: ev.reasons || [] }];
+        run.nodes = new Map();
+      } else {
+        run.times.plan = at;
+        run.plan = ev.plan;
+      }
+      for (const step of ev.plan) run.steps.set(step.id, { step: { ...step, round: ev.round || 1 }, state: "waiting" });
       break;
     case "step_started": Object.assign(run.steps.get(ev.step) || {}, { state: "running", started: at }); break;
     case "confirmation_required": {
@@ -133,6 +139,8 @@ function renderDetails(run) {
   const head = Object.assign(document.createElement("h3"), { textContent: `#${s.step.id} ${s.step.tool} · ${s.state}` });
   const list = document.createElement("dl");
   field(list, "Plan", s.step.plan);
+  const replan = (run.replans || []).find((r) => r.round === s.step.round);
+  if (replan) field(list, "Round", `${replan.round}: a replan, because ${replan.reasons.join("; ")}`);
   field(list, "Input as planned", `${s.step.tool}[${s.step.input}]`, true);
   field(list, "Input after substitution", ev.input, true);
   field(list, "Arguments", ev.arguments, true);

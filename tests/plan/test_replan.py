@@ -1,0 +1,135 @@
+"""One bounded replan: a failed, timed-out or empty step, or a solver that finds no
+answer, gets the planner one more round that may cite the old evidence; an invalid
+replan ends the run with the first round's answer and a note; a side effect never runs
+twice. Scripted models."""
+
+from __future__ import annotations
+
+import json
+
+from foreplan import Agent, ScriptedLLM, Toolkit, tool
+from foreplan.errors import ToolError
+from foreplan.events import PlanReady, StepFinished
+from foreplan.plan.replan import Replanner, replan_reasons
+from foreplan.types import Evidence, Plan, Status, Step
+
+SENT: list[str] = []
+
+
+@tool(timeout=5)
+def search(query: str) -> list:
+    """Search the notes.
+
+    Args:
+        query: words to look for.
+    """
+    if "nothing" in query:
+        return []
+    if "broken" in query:
+        raise ToolError("the index is offline")
+    return [f"a note about {query}"]
+
+
+@tool(timeout=5, side_effects=True)
+def send_note(text: str) -> str:
+    """Send a note to the team.
+
+    Args:
+        text: what to send.
+    """
+    SENT.append(text)
+    return "sent"
+
+
+def _agent(planner, solver, **kwargs) -> Agent:
+    return Agent(planner, Toolkit([search, send_note]), solver=solver, **kwargs)
+
+
+def test_reasons_are_failures_timeouts_and_empty_results_not_decisions():
+    steps = tuple(Step(f"E{i}", "p", "search", "x") for i in range(1, 7))
+    evidence = {
+        "E1": Evidence("E1", Status.OK, ["found"]),
+        "E2": Evidence("E2", Status.ERROR, error="search failed: the index is offline"),
+        "E3": Evidence("E3", Status.TIMEOUT, error="no result within 5 s"),
+        "E4": Evidence("E4", Status.OK, {"results": [], "next": ""}),
+        "E5": Evidence("E5", Status.ERROR, error="refused: to would come from #E1"),
+        "E6": Evidence("E6", Status.ERROR, error="declined: the user said no"),
+    }
+    assert replan_reasons(Plan(steps), evidence) == [
+        "#E2 (search) failed: search failed: the index is offline",
+        "#E3 (search) timed out: no result within 5 s",
+        "#E4 (search) found nothing",
+    ]
+
+
+def test_a_failed_step_gets_one_more_round_that_uses_the_old_evidence():
+    planner = ScriptedLLM([
+        "Plan: Search the index.\n#E1 = search[broken index]\nPlan: Search the notes.\n#E2 = search[alpha]\n",
+        "Plan: Search with other words, using what the notes say.\n#E3 = search[#E2]\n",
+    ])
+    events = []
+    result = _agent(planner, ScriptedLLM(["Alpha has a note."])).run("What about alpha?", on_event=events.append)
+
+    assert result.answer == "Alpha has a note."
+    assert [s.id for s in result.plan.steps] == ["E1", "E2", "E3"]
+    assert result.evidence["E3"].ok and result.evidence["E3"].input == '["a note about alpha"]'
+    replan_prompt = planner.calls[1][0][-1]["content"]
+    assert "#E1 (search) failed: search failed: the index is offline" in replan_prompt
+    assert "numbered from #E3" in replan_prompt and 'Result: ["a note about alpha"]' in replan_prompt
+    rounds = [e for e in events if isinstance(e, PlanReady)]
+    assert [(e.round, [s.id for s in e.plan.steps]) for e in rounds] == [(1, ["E1", "E2"]), (2, ["E3"])]
+    assert rounds[1].reasons == ("#E1 (search) failed: search failed: the index is offline",)
+    assert sum(isinstance(e, StepFinished) for e in events) == 3  # the old steps did not run again
+    out = result.to_dict()
+    assert out["replans"] == [{"round": 2, "reasons": list(rounds[1].reasons), "steps": ["E3"], "attempts": 1}]
+    assert out["usage"]["planner"]["calls"] == 2 and out["notes"] == []
+    json.dumps(out)
+
+
+def test_no_replan_when_turned_off_or_nothing_went_wrong():
+    plan = "Plan: Search.\n#E1 = search[broken]\n"
+    result = _agent(ScriptedLLM([plan]), ScriptedLLM(["The index is offline."]), max_replans=0).run("Find it")
+    assert result.replans == [] and result.answer == "The index is offline."
+    result = _agent(ScriptedLLM(["Plan: Search.\n#E1 = search[alpha]\n"]), ScriptedLLM(["A note."])).run("Find it")
+    assert result.replans == []
+
+
+def test_an_invalid_replan_ends_with_the_first_rounds_answer_and_a_note():
+    planner = ScriptedLLM(["Plan: Search.\n#E1 = search[nothing here]\n", "no plan", "still no plan"])
+    result = _agent(planner, ScriptedLLM(["Nothing was found."])).run("Find it")
+    assert result.answer == "Nothing was found."
+    assert len(result.notes) == 1 and "#E1 (search) found nothing" in result.notes[0]
+    assert "the text is not a plan" in result.notes[0] and result.replans == []
+
+
+def test_a_side_effect_that_ran_is_never_run_again_by_a_replan():
+    SENT.clear()
+    planner = ScriptedLLM([
+        "Plan: Send it.\n#E1 = send_note[hello]\nPlan: Look.\n#E2 = search[broken]\n",
+        "Plan: Send again.\n#E3 = send_note[hello again]\n",
+        "Plan: Send once more.\n#E3 = send_note[hello, really]\n",
+    ])
+    result = _agent(planner, ScriptedLLM(["Sent; the search failed."])).run("Send and look")
+    assert SENT == ["hello"]
+    assert "send_note has side effects and already ran" in planner.calls[2][0][-1]["content"]
+    assert "Do not call send_note again" in planner.calls[1][0][-1]["content"]
+    assert "send_note has side effects and already ran" in result.notes[0]
+
+
+def test_a_solver_with_no_answer_in_the_evidence_asks_for_a_replan():
+    planner = ScriptedLLM(["Plan: Search.\n#E1 = search[alpha]\n", "Plan: Search more.\n#E2 = search[alpha price]\n"])
+    # 42 is in no evidence, twice: the answer check falls back, and the evidence gets one more round
+    solver = ScriptedLLM(["It costs 42.", "Still 42.", "A note about alpha price."])
+    result = _agent(planner, solver).run("What does alpha cost?")
+    assert [r.reasons for r in result.replans] == [["the solver could not answer the task from these results"]]
+    assert result.answer == "A note about alpha price."
+
+
+def test_the_replanner_repairs_a_restart_from_e1():
+    done = Plan((Step("E1", "Search.", "search", "broken"),))
+    evidence = {"E1": Evidence("E1", Status.ERROR, error="search failed")}
+    llm = ScriptedLLM(["Plan: Again.\n#E1 = search[other words]\n", "Plan: Again.\n#E2 = search[other words]\n"])
+    more = Replanner(llm, Toolkit([search, send_note]), done=done, evidence=evidence, reasons=["#E1 failed"]).plan("x")
+    assert [s.id for s in more.plan.steps] == ["E2"] and more.attempts == 2
+    repair = llm.calls[1][0][-1]["content"]
+    assert "#E1 is defined twice" in repair and "#E2 = tool[input]" in repair
