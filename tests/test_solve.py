@@ -103,3 +103,15 @@ def test_the_results_no_later_step_builds_on_are_marked_final():
     prompt = Solver(ScriptedLLM([])).prompt(TASK, CHAIN, CHAIN_EVIDENCE)[0]["content"]
     assert "Evidence (#E1, calculator): 1517" in prompt
     assert "Evidence (#E2, calculator, final result): 1000" in prompt
+
+
+def test_an_intermediate_result_instead_of_the_final_one_is_asked_again():
+    llm = ScriptedLLM(["1517", "1000"])
+    assert Solver(llm).solve(TASK, CHAIN, CHAIN_EVIDENCE).text == "1000"
+    assert llm.calls[1][0][-1]["content"].startswith(
+        "Your answer gives the result of #E1, which a later step builds on, and not the final result (#E2).")
+    # stating the final result too is fine; so is a plan whose final result is text
+    assert Solver(ScriptedLLM(["1517, minus 517: 1000"])).solve(TASK, CHAIN, CHAIN_EVIDENCE).text.endswith("1000")
+    texts = {"E1": CHAIN_EVIDENCE["E1"], "E2": Evidence("E2", Status.OK, "one thousand")}
+    assert Solver(ScriptedLLM(["1517"])).solve(TASK, CHAIN, texts).text == "1517"
+

@@ -13,7 +13,8 @@ rounded or cut, or one arithmetic step on the evidence's numeric results, as in 
 that number squared"); if one does not, the solver is asked once more, told which number is not
 supported; if the second answer still invents one, the answer is the last successful
 step's evidence, with the step it came from. An empty answer, or one cut off at
-``max_tokens``, is asked again the same way.
+``max_tokens``, is asked again the same way; so is one that states an intermediate
+numeric result (one a later step builds on: 4176 of 58 × 72 − 592) and no final one.
 """
 
 from __future__ import annotations
@@ -72,13 +73,14 @@ class Solver:
         messages = self.prompt(instruction, plan, evidence)
         first = self.llm.generate(messages, options)
         known = supported_numbers(instruction, plan, evidence)
-        flaw = answer_flaw(first, known)
+        results = numeric_results(plan, evidence)
+        flaw = answer_flaw(first, known, results)
         if flaw is None:
             return first
         again = self.llm.generate([*messages, {"role": "assistant", "content": first.text},
                                    {"role": "user", "content": f"{flaw.told} Answer the task again, using only the "
                                     "values the evidence gives. Respond with the answer directly."}], options)
-        flaw = answer_flaw(again, known)
+        flaw = answer_flaw(again, known, results)
         if flaw is None:
             return again
         return Completion(fallback_answer(plan, evidence, flaw.why_not), again.usage, "fallback")
@@ -95,7 +97,56 @@ class Flaw:
     answer's numbers must find only the evidence's)."""
 
 
-def answer_flaw(answer: Completion, known: list[Decimal]) -> Flaw | None:
+@dataclass(frozen=True)
+class Results:
+    """The numeric results of successful steps, by whether a later step builds on them."""
+
+    final: dict[str, Decimal]
+    intermediate: dict[str, Decimal]
+
+
+def numeric_results(plan: Plan, evidence: dict[str, Evidence]) -> Results:
+    used = {d for s in plan.steps for d in s.depends_on}
+    final, intermediate = {}, {}
+    for step in plan.steps:
+        found = evidence.get(step.id)
+        if found is None or not found.ok or isinstance(found.value, bool) or not isinstance(found.value, (int, float)):
+            continue
+        value = _decimal(str(found.value))
+        if value is not None:
+            (intermediate if step.id in used else final)[step.id] = value
+    return Results(final, intermediate)
+
+
+def _intermediate_only(text: str, results: Results) -> tuple[str, str] | None:
+    """(intermediate step, final step) when ``text`` states an intermediate result and
+    none of the final ones; None otherwise, or when no final result is a number."""
+    if not results.final:
+        return None
+    stated = [value for token in _NUMBER_RE.findall(text) if (value := _decimal(token)) is not None]
+
+    def said(value: Decimal) -> bool:
+        return any(_rounds_to(value, n) for n in stated)
+
+    if any(said(v) for v in results.final.values()):
+        return None
+    finals = set(results.final.values())
+    step = next((s for s, v in results.intermediate.items() if v not in finals and said(v)), None)
+    return (step, next(iter(results.final))) if step else None
+
+
+def _rounds_to(exact: Decimal, stated: Decimal) -> bool:
+    """Whether ``stated`` is ``exact``, or ``exact`` rounded or cut to ``stated``'s places."""
+    if exact == stated:
+        return True
+    if abs(exact) >= Decimal(10) ** 15:
+        return False
+    places = -stated.as_tuple().exponent if stated.as_tuple().exponent < 0 else 0
+    unit = Decimal(1).scaleb(-places)
+    return stated in (exact.quantize(unit), exact.quantize(unit, ROUND_DOWN))
+
+
+def answer_flaw(answer: Completion, known: list[Decimal], results: Results | None = None) -> Flaw | None:
     """What is wrong with an answer, or None."""
     if not answer.text.strip():
         return Flaw("Your answer was empty.", "it was empty")
@@ -106,6 +157,11 @@ def answer_flaw(answer: Completion, known: list[Decimal]) -> Flaw | None:
         listed = ", ".join(invented)
         return Flaw(f"Your answer gives {listed}, which {'is' if len(invented) == 1 else 'are'} in neither the "
                     "task nor the evidence.", "it gave a number that is in neither the task nor the evidence")
+    steps = _intermediate_only(answer.text, results) if results is not None else None
+    if steps is not None:
+        middle, last = steps
+        return Flaw(f"Your answer gives the result of #{middle}, which a later step builds on, and not the final "
+                    f"result (#{last}).", "it gave an intermediate result instead of the final one")
     return None
 
 
@@ -150,9 +206,7 @@ def invented_numbers(answer: str, supported: list[Decimal]) -> list[str]:
         value = _decimal(token)
         if value is None or value in exact:
             continue
-        places = -value.as_tuple().exponent if value.as_tuple().exponent < 0 else 0
-        unit = Decimal(1).scaleb(-places)
-        if any(value in (n.quantize(unit), n.quantize(unit, ROUND_DOWN)) for n in supported if abs(n) < Decimal(10) ** 15):
+        if any(_rounds_to(n, value) for n in supported):
             continue  # the evidence's number, rounded or cut to the answer's places
         invented.append(token)
     return list(dict.fromkeys(invented))

@@ -82,6 +82,14 @@ def test_single_input_tool_takes_the_text_without_a_model():
     assert usage == Usage() and llm.calls == []
 
 
+def test_a_quoted_single_input_is_the_text_inside_the_quotes():
+    caller = FunctionCaller(None)
+    assert caller.arguments(_step('"desk"', "search"), search, {})[0].arguments == {"query": "desk"}
+    assert caller.arguments(_step("'O Brother'", "search"), search, {})[0].arguments == {"query": "O Brother"}
+    assert caller.arguments(_step('"a" and "b"', "search"), search, {})[0].arguments == {"query": '"a" and "b"'}
+    assert caller.arguments(_step("'#E1'"), search, _evidence(E1="x"))[0].sources == {"query": ["E1"]}
+
+
 def test_single_input_gets_a_typed_number_only_where_the_parameter_is_a_number():
     caller = FunctionCaller(None)
     assert caller.arguments(_step("#E1"), square, _evidence(E1=7))[0].arguments == {"n": 7}

@@ -4,8 +4,8 @@ Each task of the suite (solver_suite.py) is planned and run once, by the planner
 caller model; then every solver model answers from that same evidence, so the solvers
 are compared on equal footing. Per task and solver:
 
-    holds      the evidence holds the expected value (or every value it follows from in
-               one step: both prices, when the task asks for the dearer one)
+    holds      the evidence states the expected value (and, for a task that picks one
+               of several values, all of them: both prices, for the dearer one)
     right      the answer states the expected value (numbers within 0.01, or 1e-4 of it;
                texts ignoring case). A task that picks one of two values must lead with
                the right one: the first number the answer gives that the task did not
@@ -81,9 +81,7 @@ def is_right(task: Task, answer: str) -> bool:
 
 def evidence_holds(task: Task, evidence: dict[str, Evidence]) -> bool:
     text = "\n".join(e.text() for e in evidence.values() if e.ok)
-    if states(text, task.expected):
-        return True
-    return bool(task.enough) and all(states(text, v) for v in task.enough)
+    return states(text, task.expected) and all(states(text, v) for v in task.choice)
 
 
 def _judge(task: Task, plan: Plan, evidence: dict[str, Evidence], completion: Completion,

@@ -10,9 +10,8 @@ Five kinds, 150 tasks, drawn once from a fixed seed (the same list on every mach
     chain         25  one tool's output is another's argument: a price or a salary in
                       another currency, a salary plus a bonus, days between two dates
 
-A task lists what the evidence must hold for its answer to be there: the expected value
-itself, or (``enough``) the values it follows from in one step, such as both prices
-when the task asks for the dearer one.
+The evidence holds a task's answer when it states the expected value; for a task that
+picks one of several values (the dearer of two prices), when it states them all.
 """
 
 from __future__ import annotations
@@ -202,10 +201,9 @@ class Task:
     kind: str
     instruction: str
     expected: Value
-    enough: tuple[Value, ...] = ()
-    """Values that, all in the evidence, also hold the answer (one step from it)."""
-    choice: bool = False
-    """The answer picks one of the ``enough`` values: it must lead with the right one."""
+    choice: tuple[Value, ...] = ()
+    """For a task that picks one value: the values it picks from (the answer must lead
+    with the right one, and the evidence must hold them all)."""
 
 
 WORDS = ("lantern", "harbor", "meadow", "pebble", "thunder", "velvet", "orchard", "compass", "glacier", "saffron")
@@ -245,13 +243,11 @@ def _conversion(rng: random.Random) -> list[Task]:
         km = rng.randint(5, 120)
         miles = round(km * 1000.0 / 1609.344, 4)
         tasks.append(Task(f"conv-km-double-{n}", "conversion",
-                          f"How many miles is {km} kilometers? Then double that distance.", round(miles * 2, 4),
-                          enough=(miles,)))
+                          f"How many miles is {km} kilometers? Then double that distance.", round(miles * 2, 4)))
         kg, extra = rng.randint(2, 90), rng.randint(1, 20)
         pounds = round(kg / 0.45359237, 4)
         tasks.append(Task(f"conv-kg-add-{n}", "conversion",
-                          f"Convert {kg} kg to pounds, then add {extra} pounds.", round(pounds + extra, 4),
-                          enough=(pounds,)))
+                          f"Convert {kg} kg to pounds, then add {extra} pounds.", round(pounds + extra, 4)))
     return tasks
 
 
@@ -266,18 +262,18 @@ def _lookup(rng: random.Random) -> list[Task]:
         item, count = rng.choice(items), rng.randint(2, 9)
         tasks.append(Task(f"lookup-total-{n}", "lookup",
                           f"What is the total price of {count} {item}s from the shop?",
-                          round(CATALOGUE[item] * count, 2), enough=(CATALOGUE[item],)))
+                          round(CATALOGUE[item] * count, 2)))
         x, y = rng.sample(items, 2)
         dearer = max(CATALOGUE[x], CATALOGUE[y])
         tasks.append(Task(f"lookup-dearer-{n}", "lookup",
                           f"Which costs more in the shop, {_a(x)} or {_a(y)}? Give the higher price.", dearer,
-                          enough=(CATALOGUE[x], CATALOGUE[y]), choice=True))
+                          choice=(CATALOGUE[x], CATALOGUE[y])))
         x, y = rng.sample(items, 2)
         if CATALOGUE[x] < CATALOGUE[y]:
             x, y = y, x
         tasks.append(Task(f"lookup-difference-{n}", "lookup",
                           f"How much more does {_a(x)} cost than {_a(y)} in the shop?",
-                          round(CATALOGUE[x] - CATALOGUE[y], 2), enough=(CATALOGUE[x], CATALOGUE[y])))
+                          round(CATALOGUE[x] - CATALOGUE[y], 2)))
     return tasks
 
 
@@ -297,7 +293,7 @@ def _string(rng: random.Random) -> list[Task]:
         words = len(sentence.split())
         tasks.append(Task(f"string-words-times-{n}", "string",
                           f"Count the words in the sentence '{sentence}' and multiply that count by {times}.",
-                          words * times, enough=(words,)))
+                          words * times))
     return tasks
 
 
@@ -317,7 +313,7 @@ def _chain(rng: random.Random) -> list[Task]:
         name, bonus = rng.choice(names), rng.randint(5, 60) * 100
         tasks.append(Task(f"chain-salary-bonus-{n}", "chain",
                           f"What would {name}'s yearly salary be with a bonus of {bonus} dollars added?",
-                          STAFF[name][1] + bonus, enough=(STAFF[name][1],)))
+                          STAFF[name][1] + bonus))
     for n in range(6):
         first = date(rng.randint(2015, 2022), rng.randint(1, 12), rng.randint(1, 28))
         last = date(first.year + rng.randint(1, 3), rng.randint(1, 12), rng.randint(1, 28))
@@ -325,7 +321,7 @@ def _chain(rng: random.Random) -> list[Task]:
         days = (last - first).days
         tasks.append(Task(f"chain-days-times-{n}", "chain",
                           f"How many days are there from {first.isoformat()} to {last.isoformat()}? "
-                          f"Multiply that number by {times}.", days * times, enough=(days,)))
+                          f"Multiply that number by {times}.", days * times))
     return tasks
 
 

@@ -53,7 +53,7 @@ class FunctionCaller:
         text = step.input.strip()
         single = tool.single_input
         if single is not None:
-            return {single: step.input}, Usage()
+            return {single: _unquoted(step.input)}, Usage()
         refs = find_references(text)
         if len(refs) == 1 and refs[0].text == text:
             return text, Usage()
@@ -149,3 +149,14 @@ def _json_object(text: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def _unquoted(text: str) -> str:
+    """A one-argument input the planner wrote as a quoted literal (``item_price["desk"]``,
+    a habit from code) is the text inside the quotes; anything else is kept as written."""
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
+        inner = stripped[1:-1]
+        if stripped[0] not in inner and not find_references(inner):
+            return inner
+    return text
