@@ -5,6 +5,7 @@
     foreplan eval bfcl --model qwen2.5-coder-0.5b --limit 50 --out out/bfcl-0.5b
     foreplan eval injection --out out/injection          (payloads in evidence vs side effects)
     foreplan eval solver --out out/solver                (does the answer say what the evidence holds?)
+    foreplan eval replan --out out/replan                (faults: what one replan recovers, what it costs)
 
 Each writes results.jsonl as it goes (``--resume`` continues a stopped run), report.md and
 a chart into its ``--out`` folder; ``qa`` adds report.json (summaries, ReWOO/ReAct ratios,
@@ -19,7 +20,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from foreplan.cli.common import DebugOpt, err, errors, out, resolve
+from foreplan.cli.common import DebugOpt, ReplansOpt, err, errors, out, resolve
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate strategies and models on real data.")
 
@@ -42,6 +43,7 @@ def eval_qa(
     data_dir: Annotated[Path, typer.Option("--data-dir", help="The shared data folder.")] = Path("../shared/data"),
     index_dir: Annotated[Path | None, typer.Option("--index-dir", help="Where search indexes are built.")] = None,
     max_iterations: Annotated[int, typer.Option("--max-iterations", min=1, help="ReAct's LLM-call budget.")] = 6,
+    max_replans: ReplansOpt = 1,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, report.json, report.md and tokens.png.")] = Path("out/eval-qa"),
     resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and answer only the questions it lacks.")] = False,
     debug: DebugOpt = False,
@@ -65,7 +67,7 @@ def eval_qa(
             # warmup: loading the weights is not timed as part of the first question.
             report = run_qa(dataset, strategy, llm, limit, data_dir, index_dir, max_iterations=max_iterations,
                             warmup=True, on_row=lambda row: bar.advance(task),
-                            results_path=out_dir / "results.jsonl", resume=resume)
+                            results_path=out_dir / "results.jsonl", resume=resume, max_replans=max_replans)
         written = write_all(report, out_dir)
         out.print(render_table(report))
         out.print("written: " + ", ".join(str(p) for p in written), highlight=False)
@@ -209,4 +211,33 @@ def eval_solver(
                       f"(first answer {s['right_first_where_holds']}), right overall {s['right']}/{s['tasks']}, "
                       f"invented {s['invented']} (first answer {s['invented_first']}), "
                       f"{s['seconds_per_task']} s per task", highlight=False)
+        out.print(f"written: {report}", highlight=False)
+
+
+@eval_app.command("replan")
+def eval_replan(
+    model: Annotated[str, typer.Option("--model", help="Planner (and solver) model spec.")] = "qwen2.5-coder-1.5b",
+    caller_model: Annotated[str, typer.Option("--caller-model", help="Function-caller model spec.")] = "qwen2.5-coder-0.5b",
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="The first N tasks (default: all 12).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, report.json and report.md.")] = Path("out/eval-replan"),
+    resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and run only what it lacks.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Faults (a 503, an empty search, a timeout): each task without and with one replan."""
+    from foreplan.eval.fault_suite import TASKS
+    from foreplan.eval.replan_eval import run_replan_eval, summarize, write_report
+
+    with errors(False, debug):
+        planner, caller = resolve(model), resolve(caller_model)
+        with _bar() as bar:
+            task = bar.add_task(f"replan · {model}", total=2 * len(TASKS[:limit]))
+            rows = run_replan_eval(planner, caller, out_dir, limit, resume, on_row=lambda row: bar.advance(task))
+        report = write_report(rows, out_dir, model, caller_model)
+        summary = summarize(rows)
+        for name, s in summary.items():
+            if isinstance(s, dict):
+                out.print(f"{name}: right {s['right']}/{s['runs']}, replanned {s['replanned']}, "
+                          f"{s['tokens_per_task']} tokens and {s['seconds_per_task']} s per task", highlight=False)
+        out.print(f"recovered: {', '.join(summary['recovered']) or 'none'}; lost: {', '.join(summary['lost']) or 'none'}",
+                  highlight=False)
         out.print(f"written: {report}", highlight=False)

@@ -151,6 +151,7 @@ def run_qa(
     warmup: bool = False,
     results_path: Path | None = None,
     resume: bool = False,
+    max_replans: int = 1,
 ) -> Report:
     """Answer the first ``limit`` questions of ``dataset`` with ``strategy`` and score them.
 
@@ -167,6 +168,7 @@ def run_qa(
             as part of the first question (off for scripted LLMs, which count calls).
         results_path: JSON Lines file each row is appended to as soon as it is scored.
         resume: keep the rows already in ``results_path`` and answer only the others.
+        max_replans: ReWOO's rounds of new steps after the first (plan/replan.py).
 
     Raises:
         ConfigError: unknown dataset or strategy, missing or malformed data.
@@ -185,7 +187,8 @@ def run_qa(
     for example in examples:  # both strategies on one question, then the next: a stopped run stays paired
         for name in strategies:
             earlier = done.get(f"{name}:{example.id}")
-            row = Row(**earlier) if earlier is not None else _answer(name, example, llm, toolkit, max_iterations)
+            row = Row(**earlier) if earlier is not None else _answer(name, example, llm, toolkit, max_iterations,
+                                                                     max_replans)
             if earlier is None and results_path is not None:
                 append_result(results_path, asdict(row))
             rows.append(row)
@@ -195,12 +198,13 @@ def run_qa(
     return Report(dataset, getattr(llm, "name", "?"), rows, summaries)
 
 
-def _answer(strategy: str, example: Example, llm: LLM, toolkit: Toolkit, max_iterations: int) -> Row:
+def _answer(strategy: str, example: Example, llm: LLM, toolkit: Toolkit, max_iterations: int,
+            max_replans: int = 1) -> Row:
     started = time.perf_counter()
     try:
         if strategy == "rewoo":
-            result = Agent(llm, toolkit).run(example.question)
-            usage, detail = result.usage, {"plan": result.plan.render()}
+            result = Agent(llm, toolkit, max_replans=max_replans).run(example.question)
+            usage, detail = result.usage, {"plan": result.plan.render(), "replans": [r.reasons for r in result.replans]}
         else:
             react = run_react(llm, toolkit, example.question, max_iterations)
             result, usage = react, react.usage
