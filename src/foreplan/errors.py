@@ -92,6 +92,10 @@ class LLMError(ModelError):
     """A backend failed while generating (HTTP error, load failure, bad reply)."""
 
 
+class PromptTooLongError(LLMError):
+    """A prompt that no context of the model can hold: raised before any model work."""
+
+
 class ScriptExhaustedError(LLMError):
     """The scripted LLM was asked for more replies than its script holds."""
 

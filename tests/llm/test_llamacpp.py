@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from foreplan.errors import LLMError, ModelFileError, UnknownModelError
+from foreplan.errors import LLMError, ModelFileError, PromptTooLongError, UnknownModelError
 from foreplan.llm.base import Constraint, GenerationOptions
 from foreplan.llm.llamacpp import LlamaCppLLM
 from foreplan.llm.registry import get_model, pull
@@ -143,3 +143,20 @@ def test_bad_model_files_and_specs(tmp_path):
         resolve_model(str(tmp_path / "missing.gguf"))
     with pytest.raises(UnknownModelError, match="No embedded model named 'gpt-9'"):
         resolve_model("gpt-9")
+
+
+def test_a_prompt_longer_than_the_trained_context_fails_at_once_with_what_to_do(qwen):
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(PromptTooLongError, match=r"reads at most 32768\. Give the agent fewer tools"):
+        qwen.generate([{"role": "user", "content": "tool " * 40_000}], GenerationOptions(max_tokens=8))
+    assert time.perf_counter() - started < 5  # no grammar, no evaluation: only the tokenizer ran
+
+
+def test_the_context_grows_to_hold_a_long_prompt_and_its_reply(qwen):
+    llm = LlamaCppLLM(qwen.path)  # a backend of its own: its n_ctx changes
+    llm._fit(5000, 512)
+    assert llm.n_ctx == 8192
+    llm._fit(31_000, 4096)
+    assert llm.n_ctx == 32768  # the reply gets what the trained context leaves

@@ -6,6 +6,7 @@
     foreplan eval injection --out out/injection          (payloads in evidence vs side effects)
     foreplan eval solver --out out/solver                (does the answer say what the evidence holds?)
     foreplan eval replan --out out/replan                (faults: what one replan recovers, what it costs)
+    foreplan eval taskbench --limit 100 --out out/tb      (TaskBench plans: n-F1, e-F1, t-F1, v-F1)
 
 Each writes results.jsonl as it goes (``--resume`` continues a stopped run), report.md and
 a chart into its ``--out`` folder; ``qa`` adds report.json (summaries, ReWOO/ReAct ratios,
@@ -239,5 +240,31 @@ def eval_replan(
                 out.print(f"{name}: right {s['right']}/{s['runs']}, replanned {s['replanned']}, "
                           f"{s['tokens_per_task']} tokens and {s['seconds_per_task']} s per task", highlight=False)
         out.print(f"recovered: {', '.join(summary['recovered']) or 'none'}; lost: {', '.join(summary['lost']) or 'none'}",
+                  highlight=False)
+        out.print(f"written: {report}", highlight=False)
+
+
+@eval_app.command("taskbench")
+def eval_taskbench(
+    model: Annotated[str, typer.Option("--model", help="Planner model spec.")] = "qwen2.5-coder-1.5b",
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="The shared data folder.")] = Path("../shared/data"),
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="The first N test records (default: all 210).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, report.json and report.md.")] = Path("out/eval-taskbench"),
+    resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and plan only what it lacks.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """TaskBench's 40 daily-life tools: n-F1, e-F1, t-F1, v-F1 of the plans, as TaskBench scores them."""
+    from foreplan.eval.taskbench import run_taskbench, summarize, scored_records, write_report
+
+    with errors(False, debug):
+        total = len(scored_records(data_dir, limit))  # a missing data folder fails before the model loads
+        planner = resolve(model)
+        with _bar() as bar:
+            task = bar.add_task(f"taskbench · {model}", total=total)
+            rows = run_taskbench(planner, data_dir, out_dir, limit, resume, on_row=lambda row: bar.advance(task))
+        report = write_report(rows, out_dir, model)
+        s = summarize(rows)
+        out.print(f"{model}: n-F1 {s['n_f1']}, e-F1 {s['e_f1']}, t-F1 {s['t_f1']}, v-F1 {s['v_f1']} on "
+                  f"{s['records']} test records ({s['errors']} without a plan), {s['seconds_per_plan']} s per plan",
                   highlight=False)
         out.print(f"written: {report}", highlight=False)

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from foreplan.errors import LLMError, MissingExtraError, ModelFileError
+from foreplan.errors import LLMError, MissingExtraError, ModelFileError, PromptTooLongError
 from foreplan.llm.base import GenerationOptions, Message
 from foreplan.llm.chat_template import ChatTemplate
 from foreplan.llm.decode import (
@@ -176,6 +176,12 @@ def _gbnf(source: str, kind: str, vocab: Any) -> str:
     return source
 
 
+#: Contexts grow in steps of this many tokens (each size is loaded once, and kept).
+CONTEXT_STEP = 4096
+#: The least room a reply must have for a prompt to be worth running.
+MIN_REPLY_TOKENS = 16
+
+
 class LlamaCppLLM:
     """A GGUF model run by llama.cpp on this machine."""
 
@@ -218,12 +224,13 @@ class LlamaCppLLM:
 
     def generate(self, messages: list[Message], options: GenerationOptions) -> Completion:
         prompt = self.render(messages, options.tools)
+        tokens = prompt_tokens(self.llama, prompt)  # the vocabulary's work: no context needed
+        self._fit(len(tokens), options.max_tokens)  # before a grammar is compiled or a token evaluated
         gbnf = self._constraint_gbnf(options)
         loaded = self.loaded
         llama = loaded.llama
         with _compute_lock:  # also serves one completion per context at a time
             try:
-                tokens = prompt_tokens(llama, prompt)
                 reused = evaluate_prompt(llama, tokens, loaded.cache if self.prefix_cache else None)
             except ValueError as exc:  # e.g. prompt longer than the context
                 raise LLMError(f"{self.name}: {exc}") from exc
@@ -239,6 +246,25 @@ class LlamaCppLLM:
                                     grammar=grammar, stop=options.stop, on_text=options.on_text)
         usage = Usage(out.prompt_tokens, out.completion_tokens, 1, cached_tokens=reused)
         return Completion(out.text, usage, out.finish_reason)
+
+    def _fit(self, n_prompt: int, max_tokens: int) -> None:
+        """Grow the context to hold the prompt and its reply (up to the model's trained
+        context, in steps of CONTEXT_STEP tokens; the next call loads the model with it),
+        or fail at once with what to do.
+
+        Raises:
+            PromptTooLongError: even the trained context cannot hold the prompt.
+        """
+        needed = n_prompt + max_tokens
+        if needed <= self.n_ctx:
+            return
+        trained = self.llama._model.n_ctx_train() or self.n_ctx
+        if n_prompt + MIN_REPLY_TOKENS > trained:
+            raise PromptTooLongError(
+                f"{self.name}: the prompt has {n_prompt} tokens, and this model reads at most {trained}. "
+                "Give the agent fewer tools (--tools, or a toolkit file with the ones this task needs), "
+                "shorten the instruction, or use a model with a longer context.")
+        self.n_ctx = min(trained, -(-needed // CONTEXT_STEP) * CONTEXT_STEP)
 
     def _constraint_gbnf(self, options: GenerationOptions) -> str | None:
         c = options.constraint

@@ -1,0 +1,204 @@
+"""``foreplan eval taskbench``: plans on TaskBench's 40 daily-life tools, scored as
+TaskBench's evaluate.py scores them (../shared/data/taskbench/README.md).
+
+The 40 tools become stub tools (their names, descriptions and parameters, all text),
+the planner plans each record's ``user_request`` (what TaskBench's inference sends), and
+the plan is read back as TaskBench's graph:
+
+    nodes    the plan's tools (names outside the 40 ignored, as in n-F1)
+    links    (producer tool, consumer tool) for every ``#E`` reference; a step that cites
+             no earlier step is linked from the step before it, since TaskBench's chains
+             also link steps that only follow each other ("pay the bill, then call")
+    args     ``tool-arg`` and ``tool-arg-value`` for each argument the step's input spells
+             out (keywords, positional values in the tool's parameter order, a JSON
+             object, or a one-parameter tool's whole input); a referenced value is
+             ``<node-k>``, TaskBench's notation for step k's output
+
+Each score pools every record's set comparison into one micro-averaged F1: n-F1, e-F1,
+t-F1, v-F1. Records whose gold arguments lack a value are left out, as evaluate.py
+leaves them out. The records are split once into test and train (``SPLIT_FILE``, seed
+0, committed); only the test split is scored here.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from foreplan.errors import ConfigError, ForeplanError
+from foreplan.eval.results import read_json_lines, run_resumable
+from foreplan.llm.base import LLM
+from foreplan.plan.planner import Planner
+from foreplan.tools.call_syntax import written_arguments
+from foreplan.tools.tool import Tool
+from foreplan.tools.toolkit import Toolkit
+from foreplan.types import Plan, find_references
+
+SPLIT_FILE = Path(__file__).resolve().parents[3] / "data" / "taskbench_split.json"
+TEST_SHARE = 0.3
+SEED = 0
+
+
+def load_toolkit(data_dir: Path) -> Toolkit:
+    """TaskBench's 40 daily-life tools as stubs that say what they were asked to do."""
+    path = Path(data_dir) / "taskbench" / "dailylifeapis_tools.json"
+    if not path.is_file():
+        raise ConfigError(f"{path} does not exist; --data-dir must be the shared data folder")
+    tools = []
+    for node in json.loads(path.read_text(encoding="utf-8"))["nodes"]:
+        name, params = node["id"], node.get("parameters", [])
+        fields: dict[str, Any] = {p["name"]: (str, pydantic.Field(description=p.get("desc", ""))) for p in params}
+        model = pydantic.create_model(f"{name}_arguments", **fields)
+
+        def stub(_name: str = name, **arguments: str) -> str:
+            return f"{_name} done: {json.dumps(arguments, ensure_ascii=False)}"
+
+        tools.append(Tool(name, node["desc"].strip(), stub, model, returns="what was done"))
+    return Toolkit(tools)
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    request: str
+    nodes: list[str]
+    links: list[tuple[str, str]]
+    args: list[str]
+    values: list[str]
+
+
+def _record(row: dict[str, Any]) -> Record | None:
+    """The gold graph; None when an argument lacks a value (evaluate.py skips those)."""
+    args, values = [], []
+    for node in row["task_nodes"]:
+        for arg in node.get("arguments", []):
+            if not isinstance(arg, dict) or "value" not in arg:
+                return None
+            args.append(f"{node['task']}-{arg['name']}")
+            values.append(f"{node['task']}-{arg['name']}-{arg['value']}")
+    links = [(link["source"], link["target"]) for link in row.get("task_links", [])]
+    return Record(str(row["id"]), row["user_request"], [n["task"] for n in row["task_nodes"]], links, args, values)
+
+
+def load_records(data_dir: Path) -> list[dict[str, Any]]:
+    path = Path(data_dir) / "taskbench" / "dailylifeapis.jsonl"
+    return [row for _, row in read_json_lines(path, "TaskBench records")]
+
+
+def split(ids: list[str]) -> dict[str, list[str]]:
+    """Test and train ids, drawn once with SEED (the committed SPLIT_FILE is this)."""
+    shuffled = sorted(ids)
+    random.Random(SEED).shuffle(shuffled)
+    cut = round(len(shuffled) * TEST_SHARE)
+    return {"test": sorted(shuffled[:cut]), "train": sorted(shuffled[cut:])}
+
+
+def scored_records(data_dir: Path, limit: int | None = None) -> list[Record]:
+    """The test split's scorable records, in file order."""
+    if not SPLIT_FILE.is_file():
+        raise ConfigError(f"the TaskBench split {SPLIT_FILE} is missing: run the eval from a clone of foreplan")
+    test = set(json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["test"])
+    records = [_record(row) for row in load_records(data_dir) if str(row["id"]) in test]
+    return [r for r in records if r is not None][:limit]
+
+
+def predicted_graph(plan: Plan, toolkit: Toolkit) -> dict[str, list]:
+    """The plan as TaskBench's nodes, links, ``tool-arg`` and ``tool-arg-value`` lists."""
+    tool_of = {s.id: s.tool for s in plan.steps}
+    index = {s.id: i for i, s in enumerate(plan.steps)}
+    nodes, links, args, values = [], [], [], []
+    for i, step in enumerate(plan.steps):
+        nodes.append(step.tool)
+        cited = [d for d in step.depends_on if d in tool_of]
+        if cited:
+            links += [(tool_of[d], step.tool) for d in cited]
+        elif i > 0:
+            links.append((plan.steps[i - 1].tool, step.tool))
+        tool = toolkit.get(step.tool)
+        if tool is None:
+            continue
+        params = list(tool.args_model.model_fields)
+        written = {params[0]: step.input.strip()} if len(params) == 1 else written_arguments(step.input, params) or {}
+        for name, value in written.items():
+            text = value if isinstance(value, str) else json.dumps(value)
+            refs = find_references(text)
+            if refs and refs[0].text == text.strip() and refs[0].step_id in index:
+                text = f"<node-{index[refs[0].step_id]}>"
+            args.append(f"{step.tool}-{name}")
+            values.append(f"{step.tool}-{name}-{text.strip().strip(chr(39)).strip(chr(34))}")
+    return {"nodes": nodes, "links": links, "args": args, "values": values}
+
+
+def _counts(gold: list, predicted: list) -> list[int]:
+    g, p = set(map(str, gold)), set(map(str, predicted))
+    return [len(g & p), len(p - g), len(g - p)]
+
+
+def plan_record(record: Record, planner: LLM, toolkit: Toolkit) -> dict[str, Any]:
+    started = time.perf_counter()
+    row: dict[str, Any] = {"id": record.id, "request": record.request}
+    try:
+        planned = Planner(planner, toolkit).plan(record.request)
+    except ForeplanError as exc:
+        graph: dict[str, list] = {"nodes": [], "links": [], "args": [], "values": []}
+        row.update(error=f"{type(exc).__name__}: {exc}"[:500], plan="")
+    else:
+        graph = predicted_graph(planned.plan, toolkit)
+        row.update(plan=planned.plan.render(), tokens=planned.usage.prompt_tokens + planned.usage.completion_tokens)
+    known = set(toolkit.names)
+    row["counts"] = {
+        "node": _counts(record.nodes, [n for n in graph["nodes"] if n in known]),
+        "edge": _counts(record.links, graph["links"]),
+        "arg": _counts(record.args, graph["args"]),
+        "value": _counts(record.values, graph["values"]),
+    }
+    row["seconds"] = round(time.perf_counter() - started, 2)
+    return row
+
+
+def run_taskbench(planner: LLM, data_dir: Path, folder: Path, limit: int | None = None, resume: bool = False,
+                  on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    toolkit = load_toolkit(data_dir)
+    return run_resumable(scored_records(data_dir, limit), lambda r: r.id, lambda r: plan_record(r, planner, toolkit),
+                         Path(folder) / "results.jsonl", resume, on_row)
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Micro-averaged F1 (in %) per graph part, pooled over ``rows``."""
+    summary: dict[str, Any] = {"records": len(rows), "errors": sum("error" in r for r in rows)}
+    for part, key in (("node", "n_f1"), ("edge", "e_f1"), ("arg", "t_f1"), ("value", "v_f1")):
+        tp, fp, fn = (sum(r["counts"][part][i] for r in rows) for i in range(3))
+        summary[key] = round(100 * 2 * tp / (2 * tp + fp + fn), 2) if tp + fp + fn else 0.0
+    summary["seconds_per_plan"] = round(sum(r["seconds"] for r in rows) / max(len(rows), 1), 2)
+    return summary
+
+
+#: TaskBench's published Daily Life APIs scores, n/e/t/v-F1 over its whole evaluation set
+#: (taskbench/README.md in microsoft/JARVIS, as the data README quotes it).
+PUBLISHED = {"gpt-4": (96.91, 80.53, 97.02, 71.14), "claude-2": (93.52, 75.31, 92.71, 64.72),
+             "codellama-13b": (87.73, 63.16, 84.26, 62.38), "gpt-3.5-turbo": (85.37, 60.67, 81.97, 55.66),
+             "codellama-7b": (59.33, 27.23, 52.99, 34.81)}
+
+
+def write_report(rows: list[dict[str, Any]], folder: Path, planner: str) -> Path:
+    summary = summarize(rows)
+    folder = Path(folder)
+    (folder / "report.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    lines = [f"# TaskBench · Daily Life APIs · planner {planner}", "",
+             f"{summary['records']} records of the committed test split ({summary['errors']} without a valid plan); "
+             "scored as TaskBench's evaluate.py scores (micro-averaged F1, %).", "",
+             "| planner | n-F1 | e-F1 | t-F1 | v-F1 | s/plan |", "|---|---|---|---|---|---|",
+             f"| {planner} (foreplan) | {summary['n_f1']} | {summary['e_f1']} | {summary['t_f1']} | "
+             f"{summary['v_f1']} | {summary['seconds_per_plan']} |"]
+    for name, (n, e, t, v) in PUBLISHED.items():
+        lines.append(f"| {name} (published, whole set) | {n} | {e} | {t} | {v} | |")
+    path = folder / "report.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
