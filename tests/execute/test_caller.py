@@ -248,3 +248,14 @@ def test_a_reference_copied_without_its_mark_is_still_the_reference():
     step = _step("mail #E1.body to bob@example.com, subject FYI", "send_email")
     filled, _ = FunctionCaller(llm).arguments(step, send_email, _evidence(E1={"body": "the notes"}))
     assert filled.arguments["body"] == "the notes" and filled.sources == {"body": ["E1"]}
+
+
+def test_arithmetic_in_a_numeric_argument_is_computed_once_evidence_fills_it():
+    from foreplan.eval.solver_suite import make_toolkit
+
+    convert = make_toolkit().get("convert_units")
+    caller = FunctionCaller(ScriptedLLM([]))  # no model is asked
+    filled, _ = caller.arguments(_step('2 * #E1, "mi", "mi"', "convert_units"), convert, _evidence(E1=52.8))
+    assert filled.arguments == {"value": 105.6, "source": "mi", "target": "mi"} and filled.sources == {"value": ["E1"]}
+    filled, _ = caller.arguments(_step("value=3 * 4, source='km', target='m'", "convert_units"), convert, {})
+    assert filled.arguments["value"] == 12

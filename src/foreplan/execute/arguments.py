@@ -25,6 +25,7 @@ from typing import Any
 
 from foreplan.errors import ToolError
 from foreplan.execute.substitute import resolve, substitute
+from foreplan.tools.calculator import evaluate
 from foreplan.tools.call_syntax import references_in
 from foreplan.types import Evidence, find_references, value_text
 
@@ -47,7 +48,8 @@ def fill(template: dict[str, Any], evidence: dict[str, Evidence], wants_text: Ca
     A value that is exactly one reference becomes the referenced value with its type
     kept (a list stays a list), unless the argument takes text (``wants_text(name)``),
     when it becomes the value's text. A reference inside a longer string becomes text
-    there (``render`` writes it, e.g. as an SQL literal).
+    there (``render`` writes it, e.g. as an SQL literal); for an argument that takes no
+    text, a string that is then arithmetic (``2 * #E1`` → ``2 * 52.8``) is computed.
 
     Raises:
         ToolError: a reference points at a failed step or at a field that does not exist.
@@ -87,7 +89,13 @@ def _fill_value(value: Any, evidence: dict[str, Evidence], as_text: bool, render
     if len(refs) == 1 and refs[0].text == value.strip() and render is None:
         typed = resolve(refs[0], evidence)
         return value_text(typed) if as_text else typed
-    return substitute(value, evidence, render)
+    text = substitute(value, evidence, render)
+    if not as_text:
+        try:
+            return evaluate(text)
+        except ToolError:
+            pass  # not arithmetic: the tool's schema says what is wrong with it
+    return text
 
 
 def restore_marks(template: dict[str, Any], step_input: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from foreplan.errors import ToolError
+from foreplan.tools.calculator import evaluate
 from foreplan.types import find_references
 
 
@@ -114,8 +116,28 @@ def _literal(node: ast.AST, originals: list[str]) -> Any:
         return [_literal(e, originals) for e in node.elts]
     if isinstance(node, ast.Dict):
         return {_literal(k, originals): _literal(v, originals) for k, v in zip(node.keys, node.values, strict=True)}
+    if isinstance(node, ast.BinOp | ast.UnaryOp) and _arithmetic(node):
+        text = ast.unparse(node)
+        if _PLACEHOLDER_RE.search(text):
+            return _restore(text, originals)  # "2 * #E1": computed once evidence fills it
+        try:
+            return evaluate(text)  # "2 * 60": a number, as the planner meant
+        except ToolError as exc:  # 1 / 0: not a call's arguments after all
+            raise ValueError(str(exc)) from exc
     value = ast.literal_eval(node)
     return _restore(value, originals) if isinstance(value, str) else value
+
+
+def _arithmetic(node: ast.AST) -> bool:
+    """Numbers, references and + - * / // % ** only (``2 * #E1``, ``#E1 - 3.5``)."""
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div | ast.FloorDiv | ast.Mod | ast.Pow) and (
+            _arithmetic(node.left) and _arithmetic(node.right))
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.USub | ast.UAdd) and _arithmetic(node.operand)
+    if isinstance(node, ast.Name):
+        return _PLACEHOLDER_RE.fullmatch(node.id) is not None
+    return isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool)
 
 
 def written_arguments(text: str, parameters: list[str]) -> dict[str, Any] | None:
