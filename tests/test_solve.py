@@ -115,3 +115,16 @@ def test_an_intermediate_result_instead_of_the_final_one_is_asked_again():
     texts = {"E1": CHAIN_EVIDENCE["E1"], "E2": Evidence("E2", Status.OK, "one thousand")}
     assert Solver(ScriptedLLM(["1517"])).solve(TASK, CHAIN, texts).text == "1517"
 
+
+
+def test_a_task_number_the_plan_left_unused_may_be_applied_to_a_result_once():
+    from foreplan.solve import invented_numbers, supported_numbers
+
+    task = "Convert 7 kg to pounds, then add 4 pounds."
+    plan = parse_plan("Plan: convert\n#E1 = convert_units[7, kg, lb]")
+    evidence = {"E1": Evidence("E1", Status.OK, 15.4324)}
+    assert invented_numbers("15.4324 + 4 = 19.4324", supported_numbers(task, plan, evidence)) == []
+    # 0.75 is in the plan's input: adding it to the result again is redoing the plan's arithmetic
+    plan = parse_plan("Plan: all of it\n#E1 = calculator[12.5 * 8 + 0.75]")
+    known = supported_numbers("What is 12.5 times 8, plus 0.75?", plan, {"E1": Evidence("E1", Status.OK, 100.75)})
+    assert invented_numbers("101.5", known) == ["101.5"]

@@ -9,8 +9,8 @@ do. Long evidence is shortened to keep the prompt inside the model's context.
 The answer is checked against the evidence: a small solver sometimes works the task out
 again itself and gets it wrong (calculator said 1000, the answer said 257). Every number
 in the answer must appear in the task, the plan or the evidence (or be one of those
-rounded or cut, or one arithmetic step on the evidence's numeric results, as in "... and
-that number squared"); if one does not, the solver is asked once more, told which number is not
+rounded or cut, or one arithmetic step on the evidence's numeric results and the task's
+numbers no step used, as in "... and that number squared"); if one does not, the solver is asked once more, told which number is not
 supported; if the second answer still invents one, the answer is the last successful
 step's evidence, with the step it came from. An empty answer, or one cut off at
 ``max_tokens``, is asked again the same way; so is one that states an intermediate
@@ -181,19 +181,24 @@ def supported_numbers(instruction: str, plan: Plan, evidence: dict[str, Evidence
     """The numbers an answer may state: those written in the task, the plan or the
     evidence, and one arithmetic step (a square, or ``+ - × ÷`` of two) on the evidence's
     numeric results, the step a task such as "... and what is that number squared?"
-    leaves to the answer. The task's own numbers are no operands: redoing the task's
-    arithmetic is what a small solver gets wrong (12.5 × 8 + 0.75 answered 101.5, the
-    result plus 0.75 once more). Long texts add no operands either, so their many numbers
-    cannot make a random one look derived."""
+    leaves to the answer. A number of the task is an operand only where no step's input
+    uses it: the plan left that arithmetic to the answer ("convert 7 kg to pounds, then
+    add 4", planned as one conversion), while redoing arithmetic the plan did is what a
+    small solver gets wrong (12.5 × 8 + 0.75 answered 101.5, the result plus 0.75 once
+    more). Long texts add no operands either, so their many numbers cannot make a random
+    one look derived."""
     written = numbers_in(f"{instruction}\n{plan.render()}\n" + "\n".join(e.text() for e in evidence.values() if e.ok))
     results = [_decimal(str(e.value)) for e in evidence.values()
                if e.ok and isinstance(e.value, (int, float)) and not isinstance(e.value, bool)]
     operands = list(dict.fromkeys(n for n in results if n is not None))[:MAX_OPERANDS]
+    planned = set(numbers_in("\n".join(s.input for s in plan.steps)))
+    unused = [n for n in dict.fromkeys(numbers_in(instruction)) if n not in planned][:MAX_OPERANDS]
     derived = [a * a for a in operands]
     for a in operands:
-        for b in operands:
+        for b in operands + unused:
             if a != b:
                 derived += [a + b, a - b, a * b] + ([a / b] if b else [])
+        derived += [b - a for b in unused] + [b / a for b in unused if a]
     return written + [d.normalize() for d in derived if abs(d) < Decimal(10) ** 15]
 
 
