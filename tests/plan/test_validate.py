@@ -217,3 +217,70 @@ def test_a_field_the_producer_does_not_return_gets_one_repair_and_never_loses_th
     assert repaired.attempts == 2 and repaired.plan.steps[1].input == "#E1"
     kept = Planner(ScriptedLLM([wrong, wrong]), toolkit).plan("read twice")  # runs; that step fails as evidence
     assert kept.attempts == 2 and kept.plan.steps[1].input == "#E1.body"
+
+
+class Location(TypedDict):
+    geoId: str
+    name: str
+
+
+class Airport(TypedDict):
+    skyId: str
+    entityId: str
+
+
+@tool
+def search_location(query: str) -> Location:
+    """Find a city or region.
+
+    Args:
+        query: the place's name.
+    """
+    return {"geoId": "g187147", "name": query}
+
+
+@tool
+def search_airport(query: str) -> Airport:
+    """Find an airport.
+
+    Args:
+        query: a city or airport name.
+    """
+    return {"skyId": "CDG", "entityId": "95565050"}
+
+
+@tool
+def search_hotels(geoId: str, checkin: str) -> list:
+    """Hotels in a place.
+
+    Args:
+        geoId: the place's id.
+        checkin: the first night, YYYY-MM-DD.
+    """
+    return []
+
+
+@tool
+def search_flights(originSkyId: str, destinationSkyId: str, date: str) -> list:
+    """Flights between two airports.
+
+    Args:
+        originSkyId: the departure airport's id.
+        destinationSkyId: the arrival airport's id.
+        date: the day, YYYY-MM-DD.
+    """
+    return []
+
+
+def test_an_id_written_from_the_task_names_the_tool_that_returns_it() -> None:
+    toolkit = Toolkit([search_location, search_airport, search_hotels, search_flights])
+    plan = parse_plan("Plan: hotels.\n#E1 = search_hotels[geoId='Paris', checkin='2025-05-01']\n"
+                      "Plan: flights.\n#E2 = search_flights['London', 'Paris', '2025-05-01']")
+    problems = [p for p in validate_plan(plan, toolkit) if p.code == "needs_producer"]
+    assert [p.step_id for p in problems] == ["E1", "E2", "E2"]
+    assert "search_hotels's geoId is an id that search_location returns (as geoId), and 'Paris'" in problems[0].message
+    assert "call search_airport first and pass #E<n>.skyId" in problems[1].message  # originSkyId ← skyId
+    chained = parse_plan("Plan: where.\n#E1 = search_location[Paris]\n"
+                         "Plan: hotels.\n#E2 = search_hotels[geoId=#E1.geoId, checkin='2025-05-01']")
+    assert validate_plan(chained, toolkit) == []
+    assert "Returns: an object with geoId, name." in toolkit.describe()[0]

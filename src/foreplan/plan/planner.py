@@ -36,7 +36,7 @@ class PlanResult:
     """Repeated steps that were dropped, and the step each one repeated."""
 
 
-SOFT_PROBLEMS = frozenset({"no_such_field", "untrusted_sensitive"})
+SOFT_PROBLEMS = frozenset({"no_such_field", "untrusted_sensitive", "needs_producer"})
 """Problem codes that get the planner's one repair but do not stop a plan from running."""
 
 

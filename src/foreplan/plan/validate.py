@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, get_type_hints, is_typeddict
-
-import pydantic
+from typing import Any
 
 from foreplan.errors import ToolError
 from foreplan.tools.call_syntax import references_in, written_arguments
@@ -24,7 +22,8 @@ class Problem:
     step_id: str
     code: str
     """unknown_tool, duplicate_id, empty_input, undefined_reference, forward_reference,
-    self_reference, cycle, bad_input, no_such_field, untrusted_sensitive, too_many_steps"""
+    self_reference, cycle, bad_input, no_such_field, untrusted_sensitive, needs_producer,
+    too_many_steps"""
     message: str
 
     def __str__(self) -> str:
@@ -78,6 +77,8 @@ def validate_plan(plan: Plan, toolkit: Toolkit, max_steps: int | None = None) ->
             problem = _input_problem(tool, step.input)
             if problem:
                 problems.append(Problem(step.id, "bad_input", problem))
+        if tool is not None:
+            problems += [Problem(step.id, "needs_producer", p) for p in _producer_problems(tool, step.input, toolkit)]
     cycle = _find_cycle(plan)
     if cycle:
         problems.append(Problem(cycle[0], "cycle", "steps depend on each other in a circle: " + " -> ".join(f"#{c}" for c in cycle)))
@@ -97,10 +98,42 @@ def _field_problem(ref: Reference, producer: Tool | None) -> str | None:
     if returns in _SCALARS:
         return (f"{ref.text}: {producer.name} returns {_SCALARS[returns]}, which has no field "
                 f"{ref.path[0]!r}; use #{ref.step_id} whole")
-    fields = _declared_fields(returns)
+    fields = producer.return_fields
     if fields is not None and ref.path[0] not in fields:
         return f"{ref.text}: {producer.name}'s result has no field {ref.path[0]!r}; it has: {', '.join(fields)}"
     return None
+
+
+def _identifier(name: str) -> str | None:
+    """``geoId``, ``sky_id``, ``originSkyId`` → ``geoid``, ``skyid``, ``originskyid``: an
+    identifier's name, normalized; None for names that are not identifiers."""
+    normal = name.replace("_", "").lower()
+    return normal if normal.endswith("id") and len(normal) > 2 else None
+
+
+def _producer_problems(tool: Tool, text: str, toolkit: Toolkit) -> list[str]:
+    """Identifiers a step writes as literals that another tool returns: ``geoId='Paris'``
+    where ``search_location`` returns ``geoId``. A city's name is not its id; the plan
+    needs the lookup first (judged from the tools' schemas, for tools never seen)."""
+    params = list(tool.args_model.model_fields)
+    try:
+        written = written_arguments(text.strip(), params) if len(params) > 1 else dict.fromkeys(params, text.strip())
+    except RecursionError:  # the json and ast modules recurse on deep nesting: free text to the caller
+        return []
+    problems = []
+    for name, value in (written or {}).items():
+        wanted = _identifier(name)
+        if wanted is None or not isinstance(value, str) or references_in(value):
+            continue
+        for producer in toolkit:
+            field = next((f for f in producer.return_fields or [] if producer is not tool and
+                          (found := _identifier(f)) is not None and wanted.endswith(found)), None)
+            if field is not None:
+                problems.append(f"{tool.name}'s {name} is an id that {producer.name} returns (as {field}), and "
+                                f"{value!r} is written from the task: call {producer.name} first and pass "
+                                f"#E<n>.{field}")
+                break
+    return problems
 
 
 def _untrusted_problem(tool: Tool, text: str, toolkit: Toolkit) -> str | None:
@@ -121,15 +154,6 @@ def _untrusted_problem(tool: Tool, text: str, toolkit: Toolkit) -> str | None:
     return (f"{tool.name} has side effects and takes {said} from an earlier result, which may carry injected "
             "instructions; write that value from the task into the plan (the user allows otherwise with "
             f"--allow-untrusted {tool.name}.{next(iter(tainted))})")
-
-
-def _declared_fields(returns: Any) -> list[str] | None:
-    """The fields of a pydantic model or TypedDict return type, or None."""
-    if isinstance(returns, type) and issubclass(returns, pydantic.BaseModel):
-        return list(returns.model_fields)
-    if is_typeddict(returns):
-        return list(get_type_hints(returns))
-    return None
 
 
 def _input_problem(tool, text: str) -> str | None:

@@ -21,7 +21,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, get_type_hints
+from typing import Any, Protocol, get_type_hints, is_typeddict
 
 import pydantic
 
@@ -116,6 +116,17 @@ class Tool:
     def parameters(self) -> dict[str, Any]:
         """JSON schema of the arguments."""
         return self.args_model.model_json_schema()
+
+    @property
+    def return_fields(self) -> list[str] | None:
+        """The fields of a pydantic model or TypedDict return type; None when the return
+        annotation does not name them (dict, list, Any, none)."""
+        returns = self.return_type
+        if isinstance(returns, type) and issubclass(returns, pydantic.BaseModel):
+            return list(returns.model_fields)
+        if is_typeddict(returns):
+            return list(get_type_hints(returns))
+        return None
 
     @property
     def single_input(self) -> str | None:

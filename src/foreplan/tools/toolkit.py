@@ -111,6 +111,8 @@ class Toolkit:
                 line += f" Input describes the arguments: {args}."
             if t.returns:
                 line += f" Returns: {t.returns}"
+            elif t.return_fields:
+                line += f" Returns: an object with {', '.join(t.return_fields)}."
             lines.append(line)
         return lines
 
