@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from mail_tools import mail_toolkit
 from rich.console import Console
 
@@ -60,3 +62,35 @@ def test_the_terminal_asks_and_reads_the_answer():
 def test_without_a_terminal_it_declines_at_once_instead_of_waiting():
     decision = TerminalConfirm(Console(file=io.StringIO()))(_call())
     assert not decision.approved and "no terminal to ask on" in decision.reason
+
+
+def test_the_toolkit_policy_asks_for_its_tools_trusts_others_and_declines_with_no_one_to_ask():
+    from foreplan.execute.confirm import confirm_policy
+
+    asked: list[str] = []
+
+    def yes(call: SideEffectCall) -> Decision:
+        asked.append(call.tool)
+        return Decision(True)
+
+    assert confirm_policy(yes, every=False) is None  # nothing needs a yes: the worker asks nothing
+    required = confirm_policy(yes, every=False, required=frozenset({"send_email"}))
+    assert required(_call()).approved and asked == ["send_email"]
+    other = SideEffectCall(Step("E3", "save", "save_file", ""), "save_file", {"path": "a.txt"})
+    assert required(other).approved and asked == ["send_email"]  # not listed: runs without a question
+    every = confirm_policy(yes, every=True, trusted=frozenset({"save_file"}))
+    assert every(other).approved and asked == ["send_email"]  # trusted: never asked, even under --confirm
+    nobody = confirm_policy(None, every=False, required=frozenset({"*"}))(other)
+    assert not nobody.approved and "only on a yes, and this run has no one to ask" in nobody.reason
+
+
+def test_a_toolkit_file_names_only_side_effect_tools_in_its_policy(tmp_path):
+    from foreplan.errors import ConfigError
+    from foreplan.tools.config import build_toolkit, load_toolkit_config
+
+    path = tmp_path / "toolkit.toml"
+    path.write_text('tools = ["calculator", "save_file"]\nconfirm = ["save_file"]\n')
+    assert build_toolkit(load_toolkit_config(path)).confirm == {"save_file"}
+    path.write_text('tools = ["calculator", "save_file"]\nauto_approve = ["calculator"]\n')
+    with pytest.raises(ConfigError, match="auto_approve names calculator, which is not a side-effect tool"):
+        build_toolkit(load_toolkit_config(path))

@@ -71,3 +71,15 @@ def test_answering_what_does_not_wait_is_404(serve):
     r = client.post(f"/v1/agent/runs/{run['id']}/confirmations/E9", json={"approve": True})
     assert r.status_code == 404 and r.json()["error"]["code"] == "confirmation_not_found"
     assert client.post("/v1/agent/runs/run_nope/confirmations/E1", json={"approve": True}).status_code == 404
+
+
+def test_the_toolkit_policy_declines_a_side_effect_when_the_client_cannot_answer(live):
+    sent: list[dict] = []
+    toolkit = mail_toolkit(sent)
+    toolkit.confirm = frozenset({"send_email"})
+    base = live({"planner": ScriptedLLM([PLAN, "Did not mail Bob."])}, toolkits={"mail": toolkit})
+    body = {"instruction": "Mail Bob his notes.", "toolkit": "mail", "max_replans": 0}
+    result = httpx.post(f"{base}/v1/agent/runs", json=body, timeout=30).json()
+
+    assert sent == [] and result["status"] == "succeeded"
+    assert 'send "confirm": true to the server' in result["evidence"]["E2"]["error"]

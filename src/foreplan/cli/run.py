@@ -41,18 +41,20 @@ def run(
 ) -> None:
     """Plan, run the steps (in parallel where possible), and answer."""
     from foreplan.cli.view import RunView, TerminalConfirm
+    from foreplan.execute.confirm import confirm_policy
 
     with errors(as_json, debug):
         check_instruction(instruction)
         agent = build_agent(model, caller_model, tools, grammar, max_steps, trace, toolkit, planner, allow_untrusted,
                             max_replans)
+        policy = (agent.toolkit.confirm, agent.toolkit.auto_approve)
         if as_json:
-            agent.confirm = TerminalConfirm(err) if confirm else None
+            agent.confirm = confirm_policy(TerminalConfirm(err), confirm, *policy)
             result = agent.run(instruction)
             out.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
             return
         with RunView(out) as view:
-            agent.confirm = TerminalConfirm(out, view) if confirm else None
+            agent.confirm = confirm_policy(TerminalConfirm(out, view), confirm, *policy)
             result = agent.run(instruction, on_event=view)
         out.print()
         for note in result.notes:

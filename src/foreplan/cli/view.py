@@ -117,8 +117,8 @@ class TerminalConfirm:
 
     def __call__(self, call: SideEffectCall) -> Decision:
         if not self.interactive:
-            return Decision(False, f"{call.tool} has side effects and --confirm has no terminal to ask on; "
-                                   "run foreplan in a terminal to answer, or without --confirm")
+            return Decision(False, f"{call.tool} has side effects and runs only on a yes, and there is no terminal "
+                                   "to ask on; run foreplan in a terminal to answer")
         with self._one_at_a_time:
             if self.view is not None:
                 self.view.live.stop()

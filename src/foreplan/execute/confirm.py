@@ -47,3 +47,33 @@ class Decision:
 
 Confirm = Callable[[SideEffectCall], Decision]
 """Asked before every side-effect call; may block (a person is answering)."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which side-effect calls need a yes, and who gives it: the run's choice (``every``:
+    ``--confirm``, ``"confirm": true``) and the toolkit's (``required``, ``trusted``)."""
+
+    ask: Confirm | None
+    """Who answers (a terminal, a server client); None: no one can be asked here."""
+    every: bool = False
+    required: frozenset[str] = frozenset()
+    trusted: frozenset[str] = frozenset()
+
+    def __call__(self, call: SideEffectCall) -> Decision:
+        if call.tool in self.trusted:
+            return Decision(True)
+        if not (self.every or call.tool in self.required or "*" in self.required):
+            return Decision(True)
+        if self.ask is None:
+            return Decision(False, f"the toolkit runs {call.tool} only on a yes, and this run has no one to ask: "
+                                   "run foreplan in a terminal with --confirm, or send \"confirm\": true to the server")
+        return self.ask(call)
+
+
+def confirm_policy(ask: Confirm | None, every: bool, required: frozenset[str] = frozenset(),
+                   trusted: frozenset[str] = frozenset()) -> Confirm | None:
+    """The worker's ``confirm``: None when no call would ever need a yes (nothing asks)."""
+    if not every and not required:
+        return None
+    return Policy(ask, every, required, trusted)

@@ -38,7 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from foreplan.agent import Agent, RunResult
 from foreplan.bridge import ThreadBridge
 from foreplan.events import ConfirmationRequired, Event
-from foreplan.execute.confirm import Decision, SideEffectCall
+from foreplan.execute.confirm import Decision, SideEffectCall, confirm_policy
 from foreplan.serve.errors import ConflictError, NotFoundError, describe
 from foreplan.serve.models import GatedLLM, ModelPool, ServedModel, get_pool
 from foreplan.serve.schemas import AgentRunRequest, ConfirmationAnswer
@@ -181,8 +181,9 @@ def _execute(agent: Agent, record: RunRecord, on_item: Any = None, confirm_timeo
         if on_item:
             on_item(event)
 
-    if confirm_timeout_s is not None:
-        agent.confirm = ServerConfirm(record, on_event, confirm_timeout_s)
+    # The toolkit's policy applies either way; a client that did not ask to answer cannot be asked.
+    ask = ServerConfirm(record, on_event, confirm_timeout_s) if confirm_timeout_s is not None else None
+    agent.confirm = confirm_policy(ask, ask is not None, agent.toolkit.confirm, agent.toolkit.auto_approve)
 
     try:
         result = agent.run(record.instruction, on_event=on_event)

@@ -4,6 +4,8 @@
     tools = ["LLM", "calculator", "get_current_time", "search_wiki", "query_sql", "save_file"]
     workspace = "workspace"                 # save_file writes only here
     tools_files = ["my_tools.py"]           # @tool functions to add
+    confirm = ["send_email"]                # side effects that run only on a yes ("*": all), even
+    auto_approve = ["save_file"]            #   without --confirm; these never ask, even with it
     planner_example = '''                   # optional: a worked example with these tools
     Task: ...
     Plan: ...
@@ -125,6 +127,11 @@ class ToolkitConfig(_Section):
         "evidence in them"))
     allow_untrusted: list[str] = Field(default_factory=list, description=(
         "Sensitive arguments evidence may fill after all: tool.argument, or argument for every tool"))
+    confirm: list[str] = Field(default_factory=list, description=(
+        'Side-effect tools that run only on a yes, even without --confirm ("*": all); declined where no one '
+        "can answer"))
+    auto_approve: list[str] = Field(default_factory=list, description=(
+        "Side-effect tools that run without a question, even under --confirm"))
     planner_example: str | None = Field(None, description='A worked example for the planner: "Task: ..." then '
                                                           "its plan, using this toolkit's tools")
 
@@ -214,6 +221,15 @@ def _apply_policy(toolkit: Toolkit, config: ToolkitConfig) -> None:
                               f"it takes: {', '.join(t.args_model.model_fields)}")
         toolkit.add(replace(t, sensitive=t.sensitive | set(arguments)), replace=True)
     toolkit.allow_untrusted = frozenset(config.allow_untrusted)
+    for key in ("confirm", "auto_approve"):
+        names = getattr(config, key)
+        wrong = [n for n in names if n != "*" or key == "auto_approve"
+                 if (t := toolkit.get(n)) is None or not t.side_effects]
+        if wrong:
+            effects = ", ".join(t.name for t in toolkit if t.side_effects) or "none"
+            raise ConfigError(f"{key} names {', '.join(wrong)}, which {'is' if len(wrong) == 1 else 'are'} not a "
+                              f"side-effect tool of the toolkit; its side-effect tools: {effects}")
+        setattr(toolkit, key, frozenset(names))
 
 
 def _add_mcp_tools(toolkit: Toolkit, server: MCPConfig) -> None:

@@ -35,6 +35,11 @@ class Toolkit:
         self.allow_untrusted: frozenset[str] = frozenset()
         """Sensitive arguments that evidence may fill after all, as ``tool.argument`` or a
         bare ``argument`` for every tool (``--allow-untrusted``, or the toolkit file)."""
+        self.confirm: frozenset[str] = frozenset()
+        """Side-effect tools that run only on a yes, even when the run did not ask for
+        confirmations (``"*"``: all of them); where no one can answer they are declined."""
+        self.auto_approve: frozenset[str] = frozenset()
+        """Side-effect tools that run without a question, even under ``--confirm``."""
         for t in tools:
             self.add(t)
 
