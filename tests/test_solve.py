@@ -128,3 +128,19 @@ def test_a_task_number_the_plan_left_unused_may_be_applied_to_a_result_once():
     plan = parse_plan("Plan: all of it\n#E1 = calculator[12.5 * 8 + 0.75]")
     known = supported_numbers("What is 12.5 times 8, plus 0.75?", plan, {"E1": Evidence("E1", Status.OK, 100.75)})
     assert invented_numbers("101.5", known) == ["101.5"]
+
+
+def test_a_text_result_a_later_step_builds_on_is_no_answer_either():
+    plan = parse_plan("Plan: reverse\n#E1 = reverse_text[velvet]\nPlan: upper\n#E2 = uppercase[#E1]")
+    evidence = {"E1": Evidence("E1", Status.OK, "tevlev"), "E2": Evidence("E2", Status.OK, "TEVLEV")}
+    llm = ScriptedLLM(["tevlev", "TEVLEV"])
+    assert Solver(llm).solve("Reverse 'velvet', then write it in uppercase.", plan, evidence).text == "TEVLEV"
+    assert "the result of #E1" in llm.calls[1][0][-1]["content"]
+
+
+def test_the_plans_step_numbers_are_no_support_for_an_answer():
+    from foreplan.solve import invented_numbers, supported_numbers
+
+    plan = parse_plan("Plan: 1. Count.\n#E1 = count_letter[text='otter', letter='t']")
+    known = supported_numbers("How many t are in 'otter'?", plan, {"E1": Evidence("E1", Status.OK, 2)})
+    assert invented_numbers("1", known) == ["1"] and invented_numbers("2", known) == []

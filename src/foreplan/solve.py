@@ -8,13 +8,14 @@ do. Long evidence is shortened to keep the prompt inside the model's context.
 
 The answer is checked against the evidence: a small solver sometimes works the task out
 again itself and gets it wrong (calculator said 1000, the answer said 257). Every number
-in the answer must appear in the task, the plan or the evidence (or be one of those
+in the answer must appear in the task, a step's input or the evidence (or be one of those
 rounded or cut, or one arithmetic step on the evidence's numeric results and the task's
 numbers no step used, as in "... and that number squared"); if one does not, the solver is asked once more, told which number is not
 supported; if the second answer still invents one, the answer is the last successful
 step's evidence, with the step it came from. An empty answer, or one cut off at
 ``max_tokens``, is asked again the same way; so is one that states an intermediate
-numeric result (one a later step builds on: 4176 of 58 × 72 − 592) and no final one.
+result (one a later step builds on: 4176 of 58 × 72 − 592, or "tevlev" where the final
+result is "TEVLEV") and no final one.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class Solver:
         messages = self.prompt(instruction, plan, evidence)
         first = self.llm.generate(messages, options)
         known = supported_numbers(instruction, plan, evidence)
-        results = numeric_results(plan, evidence)
+        results = step_results(plan, evidence)
         flaw = answer_flaw(first, known, results)
         if flaw is None:
             return first
@@ -97,42 +98,59 @@ class Flaw:
     answer's numbers must find only the evidence's)."""
 
 
+#: A text result this short is a value an answer states whole (a word, a code, a name).
+SHORT_TEXT = 60
+
+Value = Decimal | str
+
+
 @dataclass(frozen=True)
 class Results:
-    """The numeric results of successful steps, by whether a later step builds on them."""
+    """The short results of successful steps (numbers, and short texts), by whether a
+    later step builds on them."""
 
-    final: dict[str, Decimal]
-    intermediate: dict[str, Decimal]
+    final: dict[str, Value]
+    intermediate: dict[str, Value]
 
 
-def numeric_results(plan: Plan, evidence: dict[str, Evidence]) -> Results:
+def step_results(plan: Plan, evidence: dict[str, Evidence]) -> Results:
     used = {d for s in plan.steps for d in s.depends_on}
-    final, intermediate = {}, {}
+    final: dict[str, Value] = {}
+    intermediate: dict[str, Value] = {}
     for step in plan.steps:
         found = evidence.get(step.id)
-        if found is None or not found.ok or isinstance(found.value, bool) or not isinstance(found.value, (int, float)):
+        if found is None or not found.ok or isinstance(found.value, bool):
             continue
-        value = _decimal(str(found.value))
+        value: Value | None = None
+        if isinstance(found.value, (int, float)):
+            value = _decimal(str(found.value))
+        elif isinstance(found.value, str) and 0 < len(found.value.strip()) <= SHORT_TEXT:
+            value = found.value.strip()
         if value is not None:
             (intermediate if step.id in used else final)[step.id] = value
     return Results(final, intermediate)
 
 
+def _states(text: str, numbers: list[Decimal], value: Value) -> bool:
+    if isinstance(value, Decimal):
+        return any(_rounds_to(value, n) for n in numbers)
+    return re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text) is not None
+
+
 def _intermediate_only(text: str, results: Results) -> tuple[str, str] | None:
     """(intermediate step, final step) when ``text`` states an intermediate result and
-    none of the final ones; None otherwise, or when no final result is a number."""
-    if not results.final:
-        return None
-    stated = [value for token in _NUMBER_RE.findall(text) if (value := _decimal(token)) is not None]
-
-    def said(value: Decimal) -> bool:
-        return any(_rounds_to(value, n) for n in stated)
-
-    if any(said(v) for v in results.final.values()):
-        return None
-    finals = set(results.final.values())
-    step = next((s for s, v in results.intermediate.items() if v not in finals and said(v)), None)
-    return (step, next(iter(results.final))) if step else None
+    none of the final ones (of the same kind: numbers, or texts in their case); None
+    otherwise."""
+    numbers = [value for token in _NUMBER_RE.findall(text) if (value := _decimal(token)) is not None]
+    for kind in (Decimal, str):
+        finals = {s: v for s, v in results.final.items() if isinstance(v, kind)}
+        if not finals or any(_states(text, numbers, v) for v in finals.values()):
+            continue
+        step = next((s for s, v in results.intermediate.items()
+                     if isinstance(v, kind) and v not in finals.values() and _states(text, numbers, v)), None)
+        if step is not None:
+            return step, next(iter(finals))
+    return None
 
 
 def _rounds_to(exact: Decimal, stated: Decimal) -> bool:
@@ -178,8 +196,8 @@ MAX_OPERANDS = 12
 
 
 def supported_numbers(instruction: str, plan: Plan, evidence: dict[str, Evidence]) -> list[Decimal]:
-    """The numbers an answer may state: those written in the task, the plan or the
-    evidence, and one arithmetic step (a square, or ``+ - × ÷`` of two) on the evidence's
+    """The numbers an answer may state: those written in the task, the steps' inputs or
+    the evidence, and one arithmetic step (a square, or ``+ - × ÷`` of two) on the evidence's
     numeric results, the step a task such as "... and what is that number squared?"
     leaves to the answer. A number of the task is an operand only where no step's input
     uses it: the plan left that arithmetic to the answer ("convert 7 kg to pounds, then
@@ -187,11 +205,12 @@ def supported_numbers(instruction: str, plan: Plan, evidence: dict[str, Evidence
     small solver gets wrong (12.5 × 8 + 0.75 answered 101.5, the result plus 0.75 once
     more). Long texts add no operands either, so their many numbers cannot make a random
     one look derived."""
-    written = numbers_in(f"{instruction}\n{plan.render()}\n" + "\n".join(e.text() for e in evidence.values() if e.ok))
+    inputs = "\n".join(s.input for s in plan.steps)  # not the plan's prose: "Plan: 1. ..." numbers its steps
+    written = numbers_in(f"{instruction}\n{inputs}\n" + "\n".join(e.text() for e in evidence.values() if e.ok))
     results = [_decimal(str(e.value)) for e in evidence.values()
                if e.ok and isinstance(e.value, (int, float)) and not isinstance(e.value, bool)]
     operands = list(dict.fromkeys(n for n in results if n is not None))[:MAX_OPERANDS]
-    planned = set(numbers_in("\n".join(s.input for s in plan.steps)))
+    planned = set(numbers_in(inputs))
     unused = [n for n in dict.fromkeys(numbers_in(instruction)) if n not in planned][:MAX_OPERANDS]
     derived = [a * a for a in operands]
     for a in operands:

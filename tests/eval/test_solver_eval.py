@@ -34,6 +34,7 @@ def test_an_answer_is_right_when_it_states_the_value_and_a_choice_must_lead_with
     plain = Task("t", "arithmetic", "What is 58 times 72? Then subtract 592.", 3584)
     assert is_right(plain, "The result is 3,584.") and not is_right(plain, "4176")
     assert states("It is tevlev reversed: TEVLEV.", "TEVLEV") and not states("TEVLEVX", "TEVLEV")
+    assert not states("robrah", "ROBRAH")  # the task asked for upper case
     dearer = Task("d", "lookup", "Which costs more, a lamp or a desk?", 249.0, choice=(34.5, 249.0))
     assert is_right(dearer, "The desk costs more: 249.00 USD, against 34.50 for the lamp.")
     assert not is_right(dearer, "The lamp costs 34.5 and the desk 249, so the desk.")  # leads with the wrong one

@@ -7,7 +7,7 @@ are compared on equal footing. Per task and solver:
     holds      the evidence states the expected value (and, for a task that picks one
                of several values, all of them: both prices, for the dearer one)
     right      the answer states the expected value (numbers within 0.01, or 1e-4 of it;
-               texts ignoring case). A task that picks one of two values must lead with
+               texts as words, in the expected case: "robrah" is not "ROBRAH"). A task that picks one of two values must lead with
                the right one: the first number the answer gives that the task did not
     invented   the answer states a number that is in neither the task, the plan nor the
                evidence (the solver's own check decides: solve.invented_numbers)
@@ -61,7 +61,7 @@ def _close(a: Decimal, b: Decimal) -> bool:
 
 
 def _normal(text: str) -> str:
-    return re.sub(r"[^\w]+", " ", text.casefold()).strip()
+    return re.sub(r"[^\w]+", " ", text).strip()
 
 
 def states(text: str, value: Value) -> bool:
@@ -80,8 +80,24 @@ def is_right(task: Task, answer: str) -> bool:
 
 
 def evidence_holds(task: Task, evidence: dict[str, Evidence]) -> bool:
-    text = "\n".join(e.text() for e in evidence.values() if e.ok)
+    return holds_in("\n".join(e.text() for e in evidence.values() if e.ok), task)
+
+
+def holds_in(text: str, task: Task) -> bool:
     return states(text, task.expected) and all(states(text, v) for v in task.choice)
+
+
+def rescore(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows' ``holds`` and ``right`` judged again from what they recorded (the evidence
+    texts and the answers), after a change to the judging: no model runs."""
+    tasks = {t.id: t for t in make_tasks()}
+    for row in rows:
+        task = tasks[row["id"]]
+        ok = "\n".join(text for text in row.get("evidence", {}).values() if not text.startswith("["))
+        row["holds"] = "error" not in row and holds_in(ok, task)
+        for judged in row["solvers"].values():
+            judged["right"], judged["right_first"] = is_right(task, judged["answer"]), is_right(task, judged["first_answer"])
+    return rows
 
 
 def _judge(task: Task, plan: Plan, evidence: dict[str, Evidence], completion: Completion,
