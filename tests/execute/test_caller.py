@@ -87,7 +87,8 @@ def test_a_quoted_single_input_is_the_text_inside_the_quotes():
     assert caller.arguments(_step('"desk"', "search"), search, {})[0].arguments == {"query": "desk"}
     assert caller.arguments(_step("'O Brother'", "search"), search, {})[0].arguments == {"query": "O Brother"}
     assert caller.arguments(_step('"a" and "b"', "search"), search, {})[0].arguments == {"query": '"a" and "b"'}
-    assert caller.arguments(_step("'#E1'"), search, _evidence(E1="x"))[0].sources == {"query": ["E1"]}
+    quoted = caller.arguments(_step('"250 * #E1"'), search, _evidence(E1=0.8))[0]
+    assert quoted.arguments == {"query": "250 * 0.8"} and quoted.sources == {"query": ["E1"]}
 
 
 def test_single_input_gets_a_typed_number_only_where_the_parameter_is_a_number():

@@ -152,11 +152,12 @@ def _json_object(text: str) -> dict[str, Any] | None:
 
 
 def _unquoted(text: str) -> str:
-    """A one-argument input the planner wrote as a quoted literal (``item_price["desk"]``,
-    a habit from code) is the text inside the quotes; anything else is kept as written."""
+    """A one-argument input the planner wrote quoted (``item_price["desk"]``,
+    ``calculator["250 * #E1"]``, a habit from code) is the text inside the quotes;
+    anything else is kept as written."""
     stripped = text.strip()
     if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
         inner = stripped[1:-1]
-        if stripped[0] not in inner and not find_references(inner):
+        if stripped[0] not in inner:
             return inner
     return text
