@@ -146,6 +146,10 @@ class Agent:
                                  f"({'; '.join(exc.problems)}); the answer uses the evidence of the first "
                                  f"{len(replans) + 1} round(s).")
                     break
+                if not more.plan.steps:  # every step it wrote had run already
+                    notes.append(f"A replan was asked for ({'; '.join(reasons)}) but wrote only steps that had "
+                                 "already run; the answer uses the evidence so far.")
+                    break
                 replans.append(Replan(len(replans) + 2, reasons, [s.id for s in more.plan.steps], more.attempts))
                 emit(PlanReady(more.plan, more.attempts, more.usage, more.merged, len(replans) + 1, tuple(reasons)))
                 evidence = evidence | worker.run(more.plan, prior=evidence)

@@ -135,15 +135,20 @@ def test_the_replanner_repairs_a_restart_from_e1():
     assert "#E1 is defined twice" in repair and "#E2 = tool[input]" in repair
 
 
-def test_a_replan_may_retry_a_failure_but_not_repeat_an_empty_search_or_a_known_result():
+def test_a_replan_retries_a_failure_and_cites_a_known_result_instead_of_repeating_it():
     done = Plan((Step("E1", "Search.", "search", "nothing here"), Step("E2", "Search.", "search", "alpha"),
                  Step("E3", "Search.", "search", "broken")))
     evidence = {"E1": Evidence("E1", Status.OK, []), "E2": Evidence("E2", Status.OK, ["a note"]),
                 "E3": Evidence("E3", Status.ERROR, error="search failed: the index is offline")}
-    llm = ScriptedLLM(["Plan: Again.\n#E4 = search[nothing here]\nPlan: And.\n#E5 = search[alpha]\n",
-                       "Plan: Retry the failed one.\n#E4 = search[broken]\n"])
+    llm = ScriptedLLM(["Plan: Again.\n#E4 = search[nothing here]\nPlan: And.\n#E5 = search[alpha]\n"
+                       "Plan: Retry.\n#E6 = search[broken]\nPlan: Use them.\n#E7 = search[#E5 and #E4]\n"])
     more = Replanner(llm, Toolkit([search, send_note]), done=done, evidence=evidence, reasons=["#E1 found nothing"]).plan("x")
-    repair = llm.calls[1][0][-1]["content"]
-    assert "#E4 repeats #E1 (search[nothing here]), which found nothing" in repair
-    assert "#E5 repeats #E2, whose result is already known: cite #E2 instead" in repair
-    assert [s.input for s in more.plan.steps] == ["broken"]  # a failure may be tried again
+    assert [(s.id, s.input) for s in more.plan.steps] == [("E6", "broken"), ("E7", "#E2 and #E1")]
+    assert more.merged == {"E4": "E1", "E5": "E2"} and more.attempts == 1
+
+
+def test_a_replan_that_only_repeats_what_ran_adds_a_note_and_no_round():
+    planner = ScriptedLLM(["Plan: Search.\n#E1 = search[nothing here]\n", "Plan: Again.\n#E2 = search[nothing here]\n"])
+    result = _agent(planner, ScriptedLLM(["Nothing was found."])).run("Find it")
+    assert result.replans == [] and "wrote only steps that had already run" in result.notes[0]
+    assert result.answer == "Nothing was found."

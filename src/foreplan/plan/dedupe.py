@@ -35,15 +35,22 @@ def _rewrite(text: str, same_as: dict[str, str]) -> str:
     return "".join(out)
 
 
-def drop_repeated_steps(plan: Plan, toolkit: Toolkit) -> tuple[Plan, dict[str, str]]:
-    """The plan without repeated steps, and which dropped id stands for which kept one."""
+def step_key(step: Step) -> tuple[str, str]:
+    return step.tool, " ".join(step.input.split())
+
+
+def drop_repeated_steps(plan: Plan, toolkit: Toolkit, known: dict[tuple[str, str], str] | None = None,
+                        ) -> tuple[Plan, dict[str, str]]:
+    """The plan without repeated steps, and which dropped id stands for which kept one.
+    ``known`` (:func:`step_key` -> id) are steps outside the plan that count as earlier
+    (a replan's old steps whose results are in)."""
     same_as: dict[str, str] = {}
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, str], str] = dict(known or {})
     kept: list[Step] = []
     for step in plan.steps:
         text = _rewrite(step.input, same_as)
         tool = toolkit.get(step.tool)
-        key = (step.tool, " ".join(text.split()))
+        key = step_key(Step(step.id, step.plan, step.tool, text))
         if key in seen and tool is not None and not tool.side_effects:
             same_as[step.id] = seen[key]
             continue

@@ -83,6 +83,9 @@ class Planner:
         stop = () if use_grammar else ("\nTask:", "\nObservation", "\nResponse:")
         return GenerationOptions(max_tokens=self.max_tokens, stop=stop, constraint=constraint)
 
+    def _dedupe(self, plan: Plan) -> tuple[Plan, dict[str, str]]:
+        return drop_repeated_steps(plan, self.toolkit)
+
     def _repair(self, problems: list[str]) -> str:
         return render("repair", problems=problems)
 
@@ -125,7 +128,7 @@ class Planner:
             # After the repair a plan with only soft problems runs: its step fails as
             # evidence that says why, and the rest of the run goes on.
             if plan is not None and not blocking and (not soft or attempt == 2):
-                plan, merged = drop_repeated_steps(plan, self.toolkit)
+                plan, merged = self._dedupe(plan)
                 return PlanResult(plan, usage, attempt, texts, merged)
             messages = messages + [
                 {"role": "assistant", "content": completion.text},

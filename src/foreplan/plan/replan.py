@@ -10,9 +10,9 @@ The replanner is the planner with another prompt: same grammar (numbered on from
 steps that ran), same validation of the whole plan so far, same one repair round. A
 side-effect tool that already ran in an earlier round may not be called again: the
 replan that tries is a problem for the repair round, then an invalid replan, which ends
-the run with the answer from the evidence so far and a note saying so. So is a new step
-that repeats an old one that worked (cite it) or found nothing (it would find nothing
-again); a failed or timed-out call may be tried again as it was.
+the run with the answer from the evidence so far and a note saying so. A new step that
+repeats an old one which worked or found nothing is dropped and its old result cited
+(small planners write the whole plan again); a failed or timed-out call may run again.
 
 A step the user declined, or one the worker refused because evidence would fill its
 recipient, path or URL, is no reason to replan: another round would only look for a way
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from foreplan.errors import PlanParseError
 from foreplan.llm.base import Constraint, GenerationOptions, Message
+from foreplan.plan.dedupe import drop_repeated_steps, step_key
 from foreplan.plan.grammar import plan_grammar
 from foreplan.plan.parse import parse_plan
 from foreplan.plan.planner import SOFT_PROBLEMS, Planner
@@ -130,22 +131,12 @@ class Replanner(Planner):
         ran = set(self.ran_side_effects())
         blocking += [f"#{s.id}: {s.tool} has side effects and already ran; it must not run again"
                      for s in new.steps if s.tool in ran]
-        blocking += self._repeats(new)
         return new, blocking, [str(p) for p in problems if p.code in SOFT_PROBLEMS]
 
-    def _repeats(self, new: Plan) -> list[str]:
-        """New steps that repeat an old one whose outcome is known: one that worked (its
-        result is there to cite) or found nothing (the same call finds nothing again). A
-        failed or timed-out call may be repeated as it was: failures can be passing."""
-        problems = []
-        for step in new.steps:
-            old = next((s for s in self.done.steps if (s.tool, s.input.strip()) == (step.tool, step.input.strip())), None)
-            found = self.evidence.get(old.id) if old is not None else None
-            if old is None or found is None or not found.ok:
-                continue
-            if _empty(found.value):
-                problems.append(f"#{step.id} repeats #{old.id} ({old.tool}[{old.input}]), which found nothing: "
-                                "use other words or another tool")
-            elif not found.side_effect:
-                problems.append(f"#{step.id} repeats #{old.id}, whose result is already known: cite #{old.id} instead")
-        return problems
+    def _dedupe(self, plan: Plan) -> tuple[Plan, dict[str, str]]:
+        """Drop new steps that repeat an old one whose result is in (it worked, or found
+        nothing: the same call would find nothing again), citing the old one instead; a
+        failed or timed-out call may run again as it was (failures can be passing)."""
+        known = {step_key(s): s.id for s in self.done.steps
+                 if (e := self.evidence.get(s.id)) is not None and e.ok and not e.side_effect}
+        return drop_repeated_steps(plan, self.toolkit, known)
