@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from foreplan.bridge import ThreadBridge
-from foreplan.events import AnswerReady, Event, PlanReady, RunStarted
+from foreplan.events import AnswerReady, Event, PlanReady, RunStarted, ToolsChosen
 from foreplan.execute.caller import FunctionCaller
 from foreplan.execute.confirm import Confirm
 from foreplan.execute.dag import Worker
@@ -31,9 +31,10 @@ from foreplan.plan.planner import Planner, PlanResult
 from foreplan.plan.replan import Replanner, replan_reasons
 from foreplan.solve import Solver
 from foreplan.tools.context import RunContext
+from foreplan.tools.retrieval import DEFAULT_K, choose_tools
 from foreplan.tools.toolkit import Toolkit
 from foreplan.trace import TraceWriter
-from foreplan.types import Evidence, Plan, Usage
+from foreplan.types import Evidence, Plan, ToolChoice, Usage
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,13 @@ class RunResult:
     """The rounds after the first, in order; their steps are in ``plan`` too."""
     notes: list[str] = field(default_factory=list)
     """What the user should know about how the answer came about (a replan that failed)."""
+    tools: ToolChoice | None = None
+    """The tools the planner was shown, when retrieval cut a big toolkit (retrieval.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "instruction": self.instruction,
+            "tools": self.tools.to_dict() if self.tools else None,
             "plan": [s.to_dict() for s in self.plan.steps],
             "plan_attempts": self.plan_attempts,
             "merged_steps": self.merged,
@@ -94,10 +98,25 @@ class Agent:
     max_replans: int = 1
     """Rounds of new steps after the first when a step failed, timed out or found
     nothing, or the solver found no answer in the evidence (plan/replan.py); 0: none."""
+    max_tools: int | None = DEFAULT_K
+    """A toolkit bigger than tools/retrieval.py's threshold is cut to the tools that best
+    match the task (this many, plus always-on tools and the producers they need) before
+    planning; None: the planner always sees every tool (``--all-tools``)."""
+
+    def choose_tools(self, instruction: str) -> tuple[Toolkit, ToolChoice | None]:
+        """The toolkit the planner sees for ``instruction``, and the choice when retrieval
+        cut it (None when it shows every tool)."""
+        if self.max_tools is None:
+            return self.toolkit, None
+        choice = choose_tools(self.toolkit, instruction, self.max_tools)
+        return (self.toolkit.subset(choice.tools), choice) if choice.cut else (self.toolkit, None)
 
     def plan(self, instruction: str) -> PlanResult:
-        """Only plan (``foreplan plan``)."""
-        return Planner(self.planner, self.toolkit, self.grammar, self.max_steps).plan(instruction)
+        """Only plan (``foreplan plan``); ``PlanResult.tools`` holds the retrieval's choice."""
+        toolkit, choice = self.choose_tools(instruction)
+        result = Planner(self.planner, toolkit, self.grammar, self.max_steps).plan(instruction)
+        result.tools = choice
+        return result
 
     def run(self, instruction: str, on_event: Callable[[Event], None] | None = None) -> RunResult:
         """Plan, execute and solve ``instruction``.
@@ -122,7 +141,10 @@ class Agent:
         tools = MeteredLLM(self.solver or self.planner)
         try:
             emit(RunStarted(instruction))
-            planned = Planner(planner, self.toolkit, self.grammar, self.max_steps).plan(instruction)
+            shown, choice = self.choose_tools(instruction)
+            if choice is not None:
+                emit(ToolsChosen(choice))
+            planned = Planner(planner, shown, self.grammar, self.max_steps).plan(instruction)
             emit(PlanReady(planned.plan, planned.attempts, planned.usage, planned.merged))
             worker = Worker(self.toolkit, FunctionCaller(caller), self.max_workers, on_event=emit,
                             context=RunContext(llm=tools), confirm=self.confirm)
@@ -137,7 +159,7 @@ class Agent:
                         reasons = ["the solver could not answer the task from these results"]
                 if not reasons or len(replans) >= self.max_replans:
                     break
-                replanner = Replanner(planner, self.toolkit, self.grammar, self.max_steps, done=plan,
+                replanner = Replanner(planner, shown, self.grammar, self.max_steps, done=plan,
                                       evidence=evidence, reasons=reasons)
                 try:
                     more = replanner.plan(instruction)
@@ -162,7 +184,7 @@ class Agent:
                      "solver": solver.usage, "tools": tools.usage}
             emit(AnswerReady(answer, solver.usage))
             return RunResult(instruction, plan, evidence, answer, usage, time.perf_counter() - started,
-                             planned.attempts, planned.merged, replans, notes)
+                             planned.attempts, planned.merged, replans, notes, choice)
         finally:
             if writer is not None:
                 writer.close()

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from foreplan.types import Evidence, Plan, Step, Usage
+from foreplan.types import Evidence, Plan, Step, ToolChoice, Usage
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,16 @@ class RunStarted(Event):
 
     def to_dict(self) -> dict[str, Any]:
         return super().to_dict() | {"instruction": self.instruction}
+
+
+@dataclass(frozen=True)
+class ToolsChosen(Event):
+    """Tool retrieval cut a big toolkit: the planner sees only these tools."""
+
+    choice: ToolChoice
+
+    def to_dict(self) -> dict[str, Any]:
+        return super().to_dict() | self.choice.to_dict()
 
 
 @dataclass(frozen=True)
@@ -96,5 +106,5 @@ class ConfirmationRequired(Event):
                                     "sources": self.sources}
 
 
-_KINDS = {ConfirmationRequired: "confirmation_required", RunStarted: "run_started", PlanReady: "plan_ready", StepStarted: "step_started",
+_KINDS = {ConfirmationRequired: "confirmation_required", RunStarted: "run_started", ToolsChosen: "tools_chosen", PlanReady: "plan_ready", StepStarted: "step_started",
           StepFinished: "step_finished", AnswerReady: "answer"}

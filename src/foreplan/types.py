@@ -189,3 +189,23 @@ class Completion:
     text: str
     usage: Usage = field(default_factory=lambda: Usage(calls=1))
     finish_reason: str = "stop"
+
+
+@dataclass(frozen=True)
+class ToolChoice:
+    """Which tools the planner sees for one task, and why each is there."""
+
+    tools: tuple[str, ...]
+    """The chosen tools, in the toolkit's order."""
+    total: int
+    """How many tools the toolkit has."""
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Why each chosen tool is in: its match with the task, always on, or the producer of
+    an id another chosen tool needs."""
+
+    @property
+    def cut(self) -> bool:
+        return len(self.tools) < self.total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tools": list(self.tools), "total": self.total, "reasons": self.reasons}

@@ -46,7 +46,7 @@ def test_default_toolkit_describes_its_tools_for_the_planner():
 def test_multi_argument_tools_list_their_arguments(tmp_path):
     tools = {t.name: t for t in load_tools_file(_write(GOOD, tmp_path))}
     line = Toolkit([tools["add"]]).describe()[0]
-    assert line == "add[input]: Add two numbers. Input describes the arguments: a (int): First., b (int): Second.."
+    assert line == "add[input]: Add two numbers. Input describes the arguments: a (int): First; b (int): Second."
 
 
 def test_suggest_finds_the_closest_name():

@@ -21,7 +21,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from foreplan.cli.common import DebugOpt, ReplansOpt, err, errors, out, resolve
+from foreplan.cli.common import AllToolsOpt, DebugOpt, ReplansOpt, err, errors, out, resolve
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate strategies and models on real data.")
 
@@ -251,20 +251,25 @@ def eval_taskbench(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="The first N test records (default: all 210).")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, report.json and report.md.")] = Path("out/eval-taskbench"),
     resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and plan only what it lacks.")] = False,
+    all_tools: AllToolsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """TaskBench's 40 daily-life tools: n-F1, e-F1, t-F1, v-F1 of the plans, as TaskBench scores them."""
+    """TaskBench's 40 daily-life tools: n-F1, e-F1, t-F1, v-F1 of the plans, as TaskBench scores them, and
+    how many of the needed tools retrieval kept."""
     from foreplan.eval.taskbench import run_taskbench, summarize, scored_records, write_report
+    from foreplan.tools.retrieval import DEFAULT_K
 
     with errors(False, debug):
         total = len(scored_records(data_dir, limit))  # a missing data folder fails before the model loads
         planner = resolve(model)
         with _bar() as bar:
             task = bar.add_task(f"taskbench · {model}", total=total)
-            rows = run_taskbench(planner, data_dir, out_dir, limit, resume, on_row=lambda row: bar.advance(task))
+            rows = run_taskbench(planner, data_dir, out_dir, limit, resume, on_row=lambda row: bar.advance(task),
+                                 max_tools=None if all_tools else DEFAULT_K)
         report = write_report(rows, out_dir, model)
         s = summarize(rows)
         out.print(f"{model}: n-F1 {s['n_f1']}, e-F1 {s['e_f1']}, t-F1 {s['t_f1']}, v-F1 {s['v_f1']} on "
-                  f"{s['records']} test records ({s['errors']} without a plan), {s['seconds_per_plan']} s per plan",
-                  highlight=False)
+                  f"{s['records']} test records ({s['errors']} without a plan), {s['seconds_per_plan']} s per plan"
+                  + (f"; retrieval kept {s['tool_recall']:.1%} of the needed tools, {s['tools_shown']} shown per task"
+                     if "tool_recall" in s else ""), highlight=False)
         out.print(f"written: {report}", highlight=False)

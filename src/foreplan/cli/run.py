@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from foreplan.cli.common import (
-    AllowUntrustedOpt, CallerOpt, DebugOpt, GrammarOpt, JsonOpt, ModelOpt, PlannerOpt, ReplansOpt, StepsOpt, ToolkitOpt, ToolsOpt,
+    AllToolsOpt, AllowUntrustedOpt, CallerOpt, DebugOpt, GrammarOpt, JsonOpt, ModelOpt, PlannerOpt, ReplansOpt, StepsOpt, ToolkitOpt, ToolsOpt,
     build_agent,
     check_instruction, err, errors, out,
 )
@@ -34,6 +34,7 @@ def run(
     as_json: JsonOpt = False,
     max_steps: StepsOpt = 6,
     max_replans: ReplansOpt = 1,
+    all_tools: AllToolsOpt = False,
     trace: TraceOpt = None,
     allow_untrusted: AllowUntrustedOpt = None,
     confirm: Annotated[bool, typer.Option("--confirm", help="Ask before each side-effect call (declined when there is no terminal).")] = False,
@@ -46,7 +47,7 @@ def run(
     with errors(as_json, debug):
         check_instruction(instruction)
         agent = build_agent(model, caller_model, tools, grammar, max_steps, trace, toolkit, planner, allow_untrusted,
-                            max_replans)
+                            max_replans, all_tools)
         policy = (agent.toolkit.confirm, agent.toolkit.auto_approve)
         if as_json:
             agent.confirm = confirm_policy(TerminalConfirm(err), confirm, *policy)
@@ -77,19 +78,25 @@ def plan(
     grammar: GrammarOpt = True,
     as_json: JsonOpt = False,
     max_steps: StepsOpt = 6,
+    all_tools: AllToolsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Write the plan without running it."""
     with errors(as_json, debug):
         check_instruction(instruction)
         # No caller: nothing is called, so no caller model is loaded.
-        agent = build_agent(planner or model, None, tools, grammar, max_steps, toolkit_file=toolkit)
+        agent = build_agent(planner or model, None, tools, grammar, max_steps, toolkit_file=toolkit, all_tools=all_tools)
         result = agent.plan(instruction)
         if as_json:
             out.print_json(json.dumps({
-                "instruction": instruction, "plan": [s.to_dict() for s in result.plan.steps],
+                "instruction": instruction, "tools": result.tools.to_dict() if result.tools else None,
+                "plan": [s.to_dict() for s in result.plan.steps],
                 "text": result.plan.text, "attempts": result.attempts, "merged_steps": result.merged,
                 "usage": result.usage.to_dict(),
             }, ensure_ascii=False))
         else:
+            if result.tools:
+                from foreplan.cli.view import tools_chosen_line
+
+                err.print(f"[dim]{tools_chosen_line(result.tools)}[/]", highlight=False)
             out.print(result.plan.render().rstrip(), highlight=False, markup=False)

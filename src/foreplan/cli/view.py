@@ -22,8 +22,8 @@ from rich.table import Table
 from rich.text import Text
 
 from foreplan.execute.confirm import Decision, SideEffectCall
-from foreplan.events import AnswerReady, Event, PlanReady, StepFinished, StepStarted
-from foreplan.types import Status, Step
+from foreplan.events import AnswerReady, Event, PlanReady, StepFinished, StepStarted, ToolsChosen
+from foreplan.types import Status, Step, ToolChoice
 
 _MARKS = {Status.OK: ("✓", "green"), Status.ERROR: ("✗", "red"), Status.TIMEOUT: ("⏱", "red"),
           Status.SKIPPED: ("-", "yellow"), Status.CANCELLED: ("!", "yellow")}
@@ -32,6 +32,12 @@ _MARKS = {Status.OK: ("✓", "green"), Status.ERROR: ("✗", "red"), Status.TIME
 def shorten(text: str, width: int = 80) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def tools_chosen_line(choice: ToolChoice) -> str:
+    """``the planner sees 9 of 40 tools (--all-tools for all): a, b, ...``"""
+    return (f"the planner sees {len(choice.tools)} of {choice.total} tools (--all-tools for all): "
+            + ", ".join(choice.tools))
 
 
 class RunView:
@@ -53,7 +59,9 @@ class RunView:
         self.live.__exit__(*exc)
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, PlanReady):
+        if isinstance(event, ToolsChosen):
+            self.console.print(Text(tools_chosen_line(event.choice), style="dim"))
+        elif isinstance(event, PlanReady):
             self.steps = (self.steps if event.round > 1 else []) + list(event.plan.steps)
             note = f" (after {event.attempts} attempts)" if event.attempts > 1 else ""
             title = f"replan, round {event.round}{note}" if event.round > 1 else f"plan{note}"

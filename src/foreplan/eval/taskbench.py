@@ -30,14 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pydantic
-
 from foreplan.errors import ConfigError, ForeplanError
 from foreplan.eval.results import read_json_lines, run_resumable
 from foreplan.llm.base import LLM
 from foreplan.plan.planner import Planner
 from foreplan.tools.call_syntax import written_arguments
-from foreplan.tools.tool import Tool
+from foreplan.tools.retrieval import DEFAULT_K, choose_tools
+from foreplan.tools.spec import load_spec_tools
 from foreplan.tools.toolkit import Toolkit
 from foreplan.types import Plan, find_references
 
@@ -51,17 +50,7 @@ def load_toolkit(data_dir: Path) -> Toolkit:
     path = Path(data_dir) / "taskbench" / "dailylifeapis_tools.json"
     if not path.is_file():
         raise ConfigError(f"{path} does not exist; --data-dir must be the shared data folder")
-    tools = []
-    for node in json.loads(path.read_text(encoding="utf-8"))["nodes"]:
-        name, params = node["id"], node.get("parameters", [])
-        fields: dict[str, Any] = {p["name"]: (str, pydantic.Field(description=p.get("desc", ""))) for p in params}
-        model = pydantic.create_model(f"{name}_arguments", **fields)
-
-        def stub(_name: str = name, **arguments: str) -> str:
-            return f"{_name} done: {json.dumps(arguments, ensure_ascii=False)}"
-
-        tools.append(Tool(name, node["desc"].strip(), stub, model, returns="what was done"))
-    return Toolkit(tools)
+    return Toolkit(load_spec_tools(path))
 
 
 @dataclass(frozen=True)
@@ -141,17 +130,26 @@ def _counts(gold: list, predicted: list) -> list[int]:
     return [len(g & p), len(p - g), len(g - p)]
 
 
-def plan_record(record: Record, planner: LLM, toolkit: Toolkit) -> dict[str, Any]:
+def plan_record(record: Record, planner: LLM, toolkit: Toolkit, max_tools: int | None = DEFAULT_K) -> dict[str, Any]:
+    """Plan one record; with ``max_tools``, on the tools retrieval chooses for it (as an
+    agent run does), recording the choice and how many of the gold tools it kept."""
     started = time.perf_counter()
     row: dict[str, Any] = {"id": record.id, "request": record.request}
+    shown = toolkit
+    if max_tools is not None:
+        choice = choose_tools(toolkit, record.request, max_tools)
+        shown = toolkit.subset(choice.tools)
+        needed = set(record.nodes) & set(toolkit.names)  # gold graphs name a few tools outside the 40
+        row.update(tools=list(choice.tools), recall=[len(needed & set(choice.tools)), len(needed)])
     try:
-        planned = Planner(planner, toolkit).plan(record.request)
+        planned = Planner(planner, shown).plan(record.request)
     except ForeplanError as exc:
         graph: dict[str, list] = {"nodes": [], "links": [], "args": [], "values": []}
         row.update(error=f"{type(exc).__name__}: {exc}"[:500], plan="")
     else:
         graph = predicted_graph(planned.plan, toolkit)
-        row.update(plan=planned.plan.render(), tokens=planned.usage.prompt_tokens + planned.usage.completion_tokens)
+        row.update(plan=planned.plan.render(), tokens=planned.usage.prompt_tokens + planned.usage.completion_tokens,
+                   prompt_tokens=planned.usage.prompt_tokens)
     known = set(toolkit.names)
     row["counts"] = {
         "node": _counts(record.nodes, [n for n in graph["nodes"] if n in known]),
@@ -164,10 +162,28 @@ def plan_record(record: Record, planner: LLM, toolkit: Toolkit) -> dict[str, Any
 
 
 def run_taskbench(planner: LLM, data_dir: Path, folder: Path, limit: int | None = None, resume: bool = False,
-                  on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+                  on_row: Callable[[dict[str, Any]], None] | None = None,
+                  max_tools: int | None = DEFAULT_K) -> list[dict[str, Any]]:
     toolkit = load_toolkit(data_dir)
-    return run_resumable(scored_records(data_dir, limit), lambda r: r.id, lambda r: plan_record(r, planner, toolkit),
+    return run_resumable(scored_records(data_dir, limit), lambda r: r.id,
+                         lambda r: plan_record(r, planner, toolkit, max_tools),
                          Path(folder) / "results.jsonl", resume, on_row)
+
+
+def retrieval_recall(data_dir: Path, split_name: str = "test", k: int = DEFAULT_K) -> dict[str, Any]:
+    """How many of the gold tools retrieval keeps, over a whole split (no model needed)."""
+    toolkit = load_toolkit(data_dir)
+    ids = set(json.loads(SPLIT_FILE.read_text(encoding="utf-8"))[split_name])
+    records = [r for r in (_record(row) for row in load_records(data_dir) if str(row["id"]) in ids) if r]
+    found = needed = whole = shown = 0
+    for record in records:
+        chosen = set(choose_tools(toolkit, record.request, k).tools)
+        gold = set(record.nodes) & set(toolkit.names)
+        found, needed = found + len(gold & chosen), needed + len(gold)
+        whole += gold <= chosen
+        shown += len(chosen)
+    return {"split": split_name, "k": k, "records": len(records), "recall": round(found / max(needed, 1), 4),
+            "records_with_every_tool": whole, "tools_shown": round(shown / max(len(records), 1), 2)}
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -177,6 +193,14 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         tp, fp, fn = (sum(r["counts"][part][i] for r in rows) for i in range(3))
         summary[key] = round(100 * 2 * tp / (2 * tp + fp + fn), 2) if tp + fp + fn else 0.0
     summary["seconds_per_plan"] = round(sum(r["seconds"] for r in rows) / max(len(rows), 1), 2)
+    planned = [r for r in rows if "prompt_tokens" in r]
+    if planned:
+        summary["prompt_tokens_per_plan"] = round(sum(r["prompt_tokens"] for r in planned) / len(planned))
+    retrieved = [r for r in rows if "recall" in r]
+    if retrieved:
+        summary["tool_recall"] = round(sum(r["recall"][0] for r in retrieved) /
+                                       max(sum(r["recall"][1] for r in retrieved), 1), 4)
+        summary["tools_shown"] = round(sum(len(r["tools"]) for r in retrieved) / len(retrieved), 2)
     return summary
 
 
@@ -187,6 +211,14 @@ PUBLISHED = {"gpt-4": (96.91, 80.53, 97.02, 71.14), "claude-2": (93.52, 75.31, 9
              "codellama-7b": (59.33, 27.23, 52.99, 34.81)}
 
 
+def _tools_line(summary: dict[str, Any]) -> str:
+    tokens = f" Planner prompt: {summary['prompt_tokens_per_plan']} tokens per plan." if "prompt_tokens_per_plan" in summary else ""
+    if "tool_recall" not in summary:
+        return f"The planner saw all 40 tools (--all-tools).{tokens}"
+    return (f"Tool retrieval showed the planner {summary['tools_shown']} of 40 tools per task on average; it kept "
+            f"{summary['tool_recall']:.1%} of the tools the gold graphs use.{tokens}")
+
+
 def write_report(rows: list[dict[str, Any]], folder: Path, planner: str) -> Path:
     summary = summarize(rows)
     folder = Path(folder)
@@ -194,6 +226,7 @@ def write_report(rows: list[dict[str, Any]], folder: Path, planner: str) -> Path
     lines = [f"# TaskBench · Daily Life APIs · planner {planner}", "",
              f"{summary['records']} records of the committed test split ({summary['errors']} without a valid plan); "
              "scored as TaskBench's evaluate.py scores (micro-averaged F1, %).", "",
+             _tools_line(summary), "",
              "| planner | n-F1 | e-F1 | t-F1 | v-F1 | s/plan |", "|---|---|---|---|---|---|",
              f"| {planner} (foreplan) | {summary['n_f1']} | {summary['e_f1']} | {summary['t_f1']} | "
              f"{summary['v_f1']} | {summary['seconds_per_plan']} |"]

@@ -22,7 +22,7 @@ from foreplan.plan.parse import parse_plan
 from foreplan.plan.validate import validate_plan
 from foreplan.prompts import render
 from foreplan.tools.toolkit import Toolkit
-from foreplan.types import Plan, Usage
+from foreplan.types import Plan, ToolChoice, Usage
 
 
 @dataclass
@@ -34,6 +34,8 @@ class PlanResult:
     """What the planner wrote, per attempt."""
     merged: dict[str, str] = field(default_factory=dict)
     """Repeated steps that were dropped, and the step each one repeated."""
+    tools: ToolChoice | None = None
+    """The tools the planner was shown when retrieval cut a big toolkit (set by the agent)."""
 
 
 SOFT_PROBLEMS = frozenset({"no_such_field", "untrusted_sensitive", "needs_producer"})

@@ -104,17 +104,13 @@ def _field_problem(ref: Reference, producer: Tool | None) -> str | None:
     return None
 
 
-def _identifier(name: str) -> str | None:
-    """``geoId``, ``sky_id``, ``originSkyId`` → ``geoid``, ``skyid``, ``originskyid``: an
-    identifier's name, normalized; None for names that are not identifiers."""
-    normal = name.replace("_", "").lower()
-    return normal if normal.endswith("id") and len(normal) > 2 else None
-
-
 def _producer_problems(tool: Tool, text: str, toolkit: Toolkit) -> list[str]:
     """Identifiers a step writes as literals that another tool returns: ``geoId='Paris'``
     where ``search_location`` returns ``geoId``. A city's name is not its id; the plan
     needs the lookup first (judged from the tools' schemas, for tools never seen)."""
+    producers = toolkit.producers(tool)
+    if not producers:
+        return []
     params = list(tool.args_model.model_fields)
     try:
         written = written_arguments(text.strip(), params) if len(params) > 1 else dict.fromkeys(params, text.strip())
@@ -122,17 +118,12 @@ def _producer_problems(tool: Tool, text: str, toolkit: Toolkit) -> list[str]:
         return []
     problems = []
     for name, value in (written or {}).items():
-        wanted = _identifier(name)
-        if wanted is None or not isinstance(value, str) or references_in(value):
+        if name not in producers or not isinstance(value, str) or references_in(value):
             continue
-        for producer in toolkit:
-            field = next((f for f in producer.return_fields or [] if producer is not tool and
-                          (found := _identifier(f)) is not None and wanted.endswith(found)), None)
-            if field is not None:
-                problems.append(f"{tool.name}'s {name} is an id that {producer.name} returns (as {field}), and "
-                                f"{value!r} is written from the task: call {producer.name} first and pass "
-                                f"#E<n>.{field}")
-                break
+        producer, field = producers[name]
+        problems.append(f"{tool.name}'s {name} is an id that {producer.name} returns (as {field}), and "
+                        f"{value!r} is written from the task: call {producer.name} first and pass "
+                        f"#E<n>.{field}")
     return problems
 
 

@@ -1,6 +1,6 @@
 """``/v1/agent/runs``: the whole agent (plan → parallel steps → answer) over HTTP.
 
-    POST /v1/agent/runs {"instruction", "stream", "max_steps", "max_replans", "toolkit", "planner", "solver"}
+    POST /v1/agent/runs {"instruction", "stream", "max_steps", "max_replans", "toolkit", "all_tools", "planner", "solver"}
         stream=false → the result object of ``foreplan run --json`` plus ``id`` and ``status``
         stream=true  → SSE: each event's ``to_dict()`` (run_started, plan_ready,
                        step_started, step_finished, answer), a ``result`` event, ``[DONE]``
@@ -170,6 +170,8 @@ def _agent(pool: ModelPool, toolkits: dict[str, Toolkit], body: AgentRunRequest)
     agent = Agent(GatedLLM(planner), toolkit, caller=GatedLLM(caller) if caller else None,
                   solver=GatedLLM(solver) if solver else None, max_steps=body.max_steps,
                   max_replans=body.max_replans)
+    if body.all_tools:
+        agent.max_tools = None
     return agent, planner
 
 

@@ -207,6 +207,9 @@ class AgentRunRequest(_Request):
     max_replans: int = Field(default=1, ge=0, le=5, description=(
         "Rounds of new steps when a step fails, times out or finds nothing, or the solver finds no answer."))
     toolkit: str = Field(default="default", description="Name of a toolkit from GET /v1/agent/toolkits.")
+    all_tools: bool = Field(default=False, description=(
+        "Show the planner every tool; by default a toolkit of more than 16 tools is cut to those matching the "
+        "instruction (a tools_chosen event says which)."))
     planner: str | None = Field(default=None, description="Served model that plans (default: 'planner').")
     solver: str | None = Field(default=None, description="Served model that answers (default: 'solver', "
                                                          "else the planner).")

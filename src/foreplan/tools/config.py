@@ -4,6 +4,8 @@
     tools = ["LLM", "calculator", "get_current_time", "search_wiki", "query_sql", "save_file"]
     workspace = "workspace"                 # save_file writes only here
     tools_files = ["my_tools.py"]           # @tool functions to add
+    spec_files = ["api.json"]               # tools from a JSON spec, as dry-run stubs (spec.py)
+    always_on = ["LLM"]                     # tools retrieval always keeps (retrieval.py)
     confirm = ["send_email"]                # side effects that run only on a yes ("*": all), even
     auto_approve = ["save_file"]            #   without --confirm; these never ask, even with it
     planner_example = '''                   # optional: a worked example with these tools
@@ -48,6 +50,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from foreplan.errors import ConfigError
+from foreplan.tools.spec import load_spec_tools
 from foreplan.tools.toolkit import Toolkit, load_tools_file
 
 DEFAULT_TOOLS = ("LLM", "calculator", "get_current_time")
@@ -116,6 +119,10 @@ class ToolkitConfig(_Section):
     tools: list[str] = Field(default_factory=lambda: list(DEFAULT_TOOLS))
     workspace: Path = Path("workspace")
     tools_files: list[Path] = Field(default_factory=list)
+    spec_files: list[Path] = Field(default_factory=list, description=(
+        "JSON tool specifications (TaskBench nodes or OpenAI functions) whose tools join as dry-run stubs"))
+    always_on: list[str] = Field(default_factory=lambda: ["LLM"], description=(
+        "Tools that tool retrieval always shows the planner, whatever the task"))
     search_wiki: SearchWikiConfig = Field(default_factory=SearchWikiConfig)
     search_web: SearchWebConfig = Field(default_factory=SearchWebConfig)
     search_bilibili: SearchBilibiliConfig = Field(default_factory=SearchBilibiliConfig)
@@ -159,6 +166,7 @@ def load_toolkit_config(path: str | Path) -> ToolkitConfig:
     base = path.parent
     config.workspace = base / config.workspace
     config.tools_files = [base / p for p in config.tools_files]
+    config.spec_files = [base / p for p in config.spec_files]
     if config.search_wiki.index is not None:
         config.search_wiki.index = base / config.search_wiki.index.expanduser()
     if config.search_web.index is not None:
@@ -199,6 +207,9 @@ def build_toolkit(config: ToolkitConfig | None = None) -> Toolkit:
     toolkit.planner_example = config.planner_example
     for server in config.mcp:
         _add_mcp_tools(toolkit, server)
+    for path in config.spec_files:
+        for t in load_spec_tools(path):
+            toolkit.add(t)
     for path in config.tools_files:
         for t in load_tools_file(path):
             toolkit.add(t, replace=True)
@@ -221,6 +232,7 @@ def _apply_policy(toolkit: Toolkit, config: ToolkitConfig) -> None:
                               f"it takes: {', '.join(t.args_model.model_fields)}")
         toolkit.add(replace(t, sensitive=t.sensitive | set(arguments)), replace=True)
     toolkit.allow_untrusted = frozenset(config.allow_untrusted)
+    toolkit.always_on = frozenset(config.always_on)
     for key in ("confirm", "auto_approve"):
         names = getattr(config, key)
         wrong = [n for n in names if n != "*" or key == "auto_approve"

@@ -21,6 +21,7 @@ from foreplan.tools.tool import Tool
 
 #: What the plan parser reads as a tool name (``#E1 = name[...]``).
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_EXAMPLE_TOOL_RE = re.compile(r"#E\d+\s*=\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[")
 
 
 class Toolkit:
@@ -40,6 +41,9 @@ class Toolkit:
         confirmations (``"*"``: all of them); where no one can answer they are declined."""
         self.auto_approve: frozenset[str] = frozenset()
         """Side-effect tools that run without a question, even under ``--confirm``."""
+        self.always_on: frozenset[str] = frozenset({"LLM"})
+        """Tools that tool retrieval always keeps (retrieval.py): general ones a task
+        rarely names, such as ``LLM``."""
         for t in tools:
             self.add(t)
 
@@ -95,6 +99,36 @@ class Toolkit:
         return {name: found for name, found in carried.items()
                 if found and name in tool.sensitive and not self.allows_untrusted(tool.name, name)}
 
+    def subset(self, names: Iterable[str]) -> Toolkit:
+        """The toolkit of only ``names`` (in this toolkit's order), with the same policies;
+        the worked example stays when it uses only these tools."""
+        keep = set(names)
+        part = Toolkit(t for t in self if t.name in keep)
+        example = self.planner_example
+        if example is not None and not set(_EXAMPLE_TOOL_RE.findall(example)) <= keep:
+            example = None
+        part.planner_example = example
+        part.allow_untrusted, part.confirm = self.allow_untrusted, self.confirm
+        part.auto_approve, part.always_on = self.auto_approve, self.always_on
+        return part
+
+    def producers(self, consumer: Tool) -> dict[str, tuple[Tool, str]]:
+        """For each identifier argument of ``consumer`` (``geoId``, ``sky_id``), another tool
+        that returns that identifier and the field it returns it as: a city's name is not
+        its id, so a plan needs that lookup first. Judged from the schemas alone."""
+        found: dict[str, tuple[Tool, str]] = {}
+        for name in consumer.args_model.model_fields:
+            wanted = identifier(name)
+            if wanted is None:
+                continue
+            for producer in self:
+                field = next((f for f in producer.return_fields or [] if producer is not consumer and
+                              (have := identifier(f)) is not None and wanted.endswith(have)), None)
+                if field is not None:
+                    found[name] = (producer, field)
+                    break
+        return found
+
     def close(self) -> None:
         """Release what the tools hold open (database pools, MCP servers), each once."""
         seen: set[int] = set()
@@ -104,22 +138,36 @@ class Toolkit:
                 t.close()
 
     def describe(self) -> list[str]:
-        """One line per tool for the planner prompt: ``name[input]: description``."""
+        """One line per tool for the planner prompt: ``name[input]: description``, then,
+        for tools the caller fills, the required arguments with their descriptions and
+        the optional ones by name only: a planner needs to know what a step must say,
+        and an API's dozen optional knobs would crowd the prompt."""
         lines = []
         for t in self:
             line = f"{t.name}[input]: {t.description}"
             if t.single_input is None:
-                args = ", ".join(
-                    f"{n} ({_type_name(f.annotation)}{'' if f.is_required() else ', optional'}): {f.description}"
-                    for n, f in t.args_model.model_fields.items()
-                )
-                line += f" Input describes the arguments: {args}."
+                line += "" if line.endswith((".", "!", "?")) else "."
+                fields = t.args_model.model_fields
+                required = [f"{n} ({_type_name(f.annotation)}): {(f.description or '').rstrip('.')}"
+                            for n, f in fields.items() if f.is_required()]
+                optional = [f"{n} ({_type_name(f.annotation)})" for n, f in fields.items() if not f.is_required()]
+                if required:
+                    line += f" Input describes the arguments: {'; '.join(required)}."
+                if optional:
+                    line += f" Optional: {', '.join(optional)}."
             if t.returns:
                 line += f" Returns: {t.returns}"
             elif t.return_fields:
                 line += f" Returns: an object with {', '.join(t.return_fields)}."
             lines.append(line)
         return lines
+
+
+def identifier(name: str) -> str | None:
+    """``geoId``, ``sky_id``, ``originSkyId`` → ``geoid``, ``skyid``, ``originskyid``: an
+    identifier's name, normalized; None for names that are not identifiers."""
+    normal = name.replace("_", "").lower()
+    return normal if normal.endswith("id") and len(normal) > 2 else None
 
 
 def _type_name(annotation: object) -> str:

@@ -62,6 +62,7 @@ function apply(run, ev) {
   if (ev.error) { run.error = ev.error; run.status = "failed"; return; }
   switch (ev.event) {
     case "run_started": run.times.start = at; break;
+    case "tools_chosen": run.tools = ev; break; // retrieval cut a big toolkit before planning
     case "plan_ready":
       if ((ev.round || 1) > 1) { // a replan's new steps join the graph, which is drawn again
         run.plan = [...(run.plan || []), ...ev.plan.map((step) => ({ ...step, round: ev.round }))];
@@ -118,7 +119,22 @@ function render(run) {
   }
   if (run.selected) renderDetails(run);
   if (run.error) showError(runError(run.error));
+  renderToolsChosen(run);
   renderAnswer(run);
+}
+
+/** Which tools the planner saw, when retrieval cut a big toolkit; each name's tooltip says why. */
+function renderToolsChosen(run) {
+  const box = $("tools-chosen");
+  const choice = run.tools || (run.result && run.result.tools);
+  box.hidden = !choice;
+  if (!choice) return;
+  const names = choice.tools.map((name) => Object.assign(document.createElement("code"), {
+    textContent: name, title: (choice.reasons || {})[name] || "",
+  }));
+  const parts = [`The planner saw ${choice.tools.length} of ${choice.total} tools: `];
+  names.forEach((n, i) => parts.push(...(i ? [", ", n] : [n])));
+  box.replaceChildren(...parts);
 }
 
 function field(list, label, value, pre = false) {
