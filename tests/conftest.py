@@ -13,6 +13,12 @@ import pytest
 _skipped_gguf: list[str] = []
 
 
+@pytest.fixture(autouse=True)
+def _private_run_store(tmp_path_factory, monkeypatch):
+    """Every test's runs go to a store of its own, never the user's (memory.py)."""
+    monkeypatch.setenv("FOREPLAN_MEMORY", str(tmp_path_factory.mktemp("memory") / "runs.sqlite"))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

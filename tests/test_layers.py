@@ -19,7 +19,9 @@ LAYERS = {
     "execute": {"errors", "types", "events", "tools", "llm", "prompts"},
     "solve": {"errors", "types", "llm", "prompts"},
     "trace": {"events"},
-    "agent": {"errors", "types", "events", "bridge", "tools", "llm", "plan", "execute", "solve", "trace", "prompts"},
+    "memory": {"errors", "types", "tools"},
+    "agent": {"errors", "types", "events", "bridge", "tools", "llm", "plan", "execute", "solve", "trace", "prompts",
+              "memory"},
     "train": {"errors", "types", "llm"}, "export": {"errors", "types", "llm"},
 }
 ENTRY_POINTS = {"cli", "serve", "eval", "synth", "__init__"}

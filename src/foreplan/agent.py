@@ -26,8 +26,11 @@ from foreplan.execute.dag import Worker
 from foreplan.llm.base import LLM
 from foreplan.llm.meter import MeteredLLM
 from foreplan.plan.grammar import DEFAULT_MAX_STEPS
-from foreplan.errors import PlanInvalidError
+from foreplan.errors import PlanError, PlanInvalidError, RunStoreError
+from foreplan.memory import RunStore
+from foreplan.plan.parse import parse_plan
 from foreplan.plan.planner import Planner, PlanResult
+from foreplan.plan.validate import validate_plan
 from foreplan.plan.replan import Replanner, replan_reasons
 from foreplan.solve import Solver
 from foreplan.tools.context import RunContext
@@ -63,10 +66,16 @@ class RunResult:
     """What the user should know about how the answer came about (a replan that failed)."""
     tools: ToolChoice | None = None
     """The tools the planner was shown, when retrieval cut a big toolkit (retrieval.py)."""
+    reused_from: int | None = None
+    """The stored run whose plan this run reused instead of planning (memory.py)."""
+    run_id: int | None = None
+    """This run's id in the run store (``foreplan runs show ID``); None without memory."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "instruction": self.instruction,
+            "run_id": self.run_id,
+            "reused_from": self.reused_from,
             "tools": self.tools.to_dict() if self.tools else None,
             "plan": [s.to_dict() for s in self.plan.steps],
             "plan_attempts": self.plan_attempts,
@@ -102,6 +111,11 @@ class Agent:
     """A toolkit bigger than tools/retrieval.py's threshold is cut to the tools that best
     match the task (this many, plus always-on tools and the producers they need) before
     planning; None: the planner always sees every tool (``--all-tools``)."""
+    memory: RunStore | None = None
+    """Where runs are stored and learnt from (memory.py): the same task on the same
+    toolkit reuses its plan, similar ones lend theirs as examples; None: no memory."""
+    memory_examples: int = 1
+    """How many similar past runs the planner sees as worked examples."""
 
     def choose_tools(self, instruction: str) -> tuple[Toolkit, ToolChoice | None]:
         """The toolkit the planner sees for ``instruction``, and the choice when retrieval
@@ -114,9 +128,28 @@ class Agent:
     def plan(self, instruction: str) -> PlanResult:
         """Only plan (``foreplan plan``); ``PlanResult.tools`` holds the retrieval's choice."""
         toolkit, choice = self.choose_tools(instruction)
-        result = Planner(self.planner, toolkit, self.grammar, self.max_steps).plan(instruction)
+        result, _, _ = self._plan(self.planner, toolkit, instruction)
         result.tools = choice
         return result
+
+    def _plan(self, llm: LLM, toolkit: Toolkit, instruction: str) -> tuple[PlanResult, int | None, list[str]]:
+        """The stored plan of the same task on the same toolkit when it still validates,
+        else a new plan (with similar past runs as examples): (plan, reused run id, notes)."""
+        notes: list[str] = []
+        examples: tuple[str, ...] = ()
+        if self.memory is not None:
+            try:
+                stored = self.memory.repeat(instruction, self.toolkit.fingerprint())
+                if stored is not None:
+                    reused = _revalidated(stored.plan, toolkit, self.max_steps)
+                    if reused is not None:
+                        return PlanResult(reused, Usage(), 0, [stored.plan]), stored.id, notes
+                similar = self.memory.similar(instruction, set(toolkit.names), self.memory_examples)
+                examples = tuple(run.example() for run in similar)
+            except RunStoreError as exc:
+                notes.append(f"Memory was not used: {exc}")
+        planner = Planner(llm, toolkit, self.grammar, self.max_steps, examples=examples)
+        return planner.plan(instruction), None, notes
 
     def run(self, instruction: str, on_event: Callable[[Event], None] | None = None) -> RunResult:
         """Plan, execute and solve ``instruction``.
@@ -144,12 +177,12 @@ class Agent:
             shown, choice = self.choose_tools(instruction)
             if choice is not None:
                 emit(ToolsChosen(choice))
-            planned = Planner(planner, shown, self.grammar, self.max_steps).plan(instruction)
-            emit(PlanReady(planned.plan, planned.attempts, planned.usage, planned.merged))
+            planned, reused_from, notes = self._plan(planner, shown, instruction)
+            emit(PlanReady(planned.plan, planned.attempts, planned.usage, planned.merged, reused_from=reused_from))
             worker = Worker(self.toolkit, FunctionCaller(caller), self.max_workers, on_event=emit,
                             context=RunContext(llm=tools), confirm=self.confirm)
             evidence = worker.run(planned.plan)
-            plan, replans, notes = planned.plan, [], []
+            plan, replans = planned.plan, []
             completion = None
             while True:
                 reasons = replan_reasons(plan, evidence)
@@ -182,12 +215,27 @@ class Agent:
             answer = completion.text.strip()
             usage = {"planner": planner.usage, "caller": caller.usage if caller else Usage(),
                      "solver": solver.usage, "tools": tools.usage}
+            seconds = time.perf_counter() - started
+            run_id = self._remember(instruction, plan, evidence, answer, usage, seconds,
+                                    completion.finish_reason != "fallback", notes)
             emit(AnswerReady(answer, solver.usage))
-            return RunResult(instruction, plan, evidence, answer, usage, time.perf_counter() - started,
-                             planned.attempts, planned.merged, replans, notes, choice)
+            return RunResult(instruction, plan, evidence, answer, usage, seconds, planned.attempts, planned.merged,
+                             replans, notes, choice, reused_from, run_id)
         finally:
             if writer is not None:
                 writer.close()
+
+    def _remember(self, instruction: str, plan: Plan, evidence: dict[str, Evidence], answer: str,
+                  usage: dict[str, Usage], seconds: float, answered: bool, notes: list[str]) -> int | None:
+        """Store the run; a store that fails costs a note, never the answer."""
+        if self.memory is None:
+            return None
+        try:
+            return self.memory.add(instruction, self.toolkit.fingerprint(), plan, evidence, answer,
+                                   {role: u.to_dict() for role, u in usage.items()}, seconds, answered)
+        except RunStoreError as exc:
+            notes.append(f"This run was not stored: {exc}")
+            return None
 
     def stream(self, instruction: str) -> Iterator[Event | RunResult]:
         """Run in a background thread, yielding events as they happen and the
@@ -195,3 +243,13 @@ class Agent:
         run: ThreadBridge[Event | RunResult] = ThreadBridge("foreplan-run")
         run.start(lambda emit: emit(self.run(instruction, on_event=emit)))
         yield from run
+
+
+def _revalidated(text: str, toolkit: Toolkit, max_steps: int) -> Plan | None:
+    """A stored plan, parsed and checked against the toolkit of today; None when it no
+    longer fits (a tool gone or changed): then the task is planned again."""
+    try:
+        plan = parse_plan(text)
+    except PlanError:
+        return None
+    return None if validate_plan(plan, toolkit, max_steps) else plan

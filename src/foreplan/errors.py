@@ -157,6 +157,10 @@ class RetryableToolError(ToolError):
     """A tool failure that may succeed when tried again (the worker retries with backoff)."""
 
 
+class RunStoreError(ForeplanError):
+    """The run store (memory.py) could not be read or written."""
+
+
 class RunCancelled(ForeplanError):
     """The run was cancelled (Ctrl-C); ``partial`` holds what finished before."""
 

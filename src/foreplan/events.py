@@ -56,12 +56,15 @@ class PlanReady(Event):
     """1 for the plan, 2 and on for a replan's new steps (plan/replan.py)."""
     reasons: tuple[str, ...] = ()
     """Why the replan was asked for (what failed or found nothing)."""
+    reused_from: int | None = None
+    """The stored run whose plan was reused instead of planning (memory.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         return super().to_dict() | {"plan": [s.to_dict() for s in self.plan.steps],
                                     "text": self.plan.text, "attempts": self.attempts,
                                     "usage": self.usage.to_dict(), "merged_steps": self.merged,
-                                    "round": self.round, "reasons": list(self.reasons)}
+                                    "round": self.round, "reasons": list(self.reasons),
+                                    "reused_from": self.reused_from}
 
 
 @dataclass(frozen=True)

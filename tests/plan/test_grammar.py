@@ -106,7 +106,7 @@ STEP2 = "Plan: List the films.\n#E2 = query_sql[SELECT Title FROM omdb WHERE Dir
         STEP1 + "Plan: Search one.\n#E2 = search_wiki[#E1.rows[0].Title]",
         STEP1 + "Plan: Nest.\n#E2 = query_sql[max([#E1, [1, [2]]])]",
         "Plan: Look up C#.\n#E1 = search_wiki[C#]",
-        "Plan: Say #E1 (no bracket here) and **bold**.\n#E1 = search_wiki[issue #42, 'quoted' \"too\"]",
+        "Plan: Say #1 (no bracket here), C# and **bold**.\n#E1 = search_wiki[issue #42, 'quoted' \"too\"]",
     ],
     ids=["one-step", "two-steps", "blank-line", "typed-field", "nested-brackets", "c-sharp", "hash-and-quotes"],
 )
@@ -134,11 +134,12 @@ def test_accepts(llama: Any, text_toolkit: Toolkit, text: str) -> None:
         (STEP1 + STEP2, STEP1 + "\n\n" + STEP2),
         (STEP1, STEP1 + "\n\n"),
         (STEP1, STEP1 + "That is the plan."),
+        (STEP1, STEP1.replace("Find the director.", "#E1 = search_wiki(Inception director)")),
     ],
     ids=["unknown-tool", "forward-reference", "self-reference", "e10-of-two-steps", "reference-then-bracket",
          "reference-in-step-1", "empty-input", "blank-input", "missing-plan-line", "no-plan-label", "step-label",
          "skipped-number", "assignment-in-plan-line", "newline-in-input", "two-blank-lines", "trailing-blank-lines",
-         "trailing-commentary"],
+         "trailing-commentary", "step-written-on-the-plan-line"],
 )
 def test_rejects(llama: Any, text_toolkit: Toolkit, good: str, bad: str) -> None:
     grammar = plan_grammar(text_toolkit, 3)

@@ -5,6 +5,7 @@
     common.py    the one error path, the consoles, the shared options, building
                  toolkits, models and agents
     run.py       run, plan            models.py   models list | pull
+    runs.py      runs (memory)
     serve.py     serve                doctor.py   doctor, --version
     tools.py     tools, corpus        demo.py     demo
     eval.py      eval qa | planner | bfcl          data.py   data synth-plans | caller

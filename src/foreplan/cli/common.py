@@ -50,6 +50,8 @@ ReplansOpt = Annotated[int, typer.Option("--max-replans", min=0, max=5, help=(
     "Rounds of new steps when a step fails, times out or finds nothing, or the solver finds no answer (0: none)."))]
 AllToolsOpt = Annotated[bool, typer.Option("--all-tools", help=(
     "Show the planner every tool; by default a toolkit of more than 16 tools is cut to those matching the task."))]
+MemoryOpt = Annotated[bool, typer.Option("--memory/--no-memory", envvar="FOREPLAN_USE_MEMORY", help=(
+    "Store this run and learn from past ones: reuse the plan of the same task, show similar ones as examples."))]
 AllowUntrustedOpt = Annotated[list[str] | None, typer.Option("--allow-untrusted", help="Let evidence fill this sensitive argument of a side-effect tool, as TOOL.ARG or ARG (repeatable).")]
 
 
@@ -131,7 +133,7 @@ def load_toolkit(toolkit_file: Path | None, tools_files: list[Path] | None = Non
 def build_agent(model: str, caller_model: str | None, tools: list[Path] | None, grammar: bool, max_steps: int,
                 trace: Path | None = None, toolkit_file: Path | None = None,
                 planner_model: str | None = None, allow_untrusted: list[str] | None = None,
-                max_replans: int = 1, all_tools: bool = False) -> Agent:
+                max_replans: int = 1, all_tools: bool = False, memory: bool = False) -> Agent:
     """The agent the options describe. The caller model is loaded only when a tool takes
     several arguments (or ``caller_model`` is None: no caller at all)."""
     from foreplan.agent import Agent
@@ -147,4 +149,8 @@ def build_agent(model: str, caller_model: str | None, tools: list[Path] | None, 
                   max_replans=max_replans)
     if all_tools:
         agent.max_tools = None
+    if memory:
+        from foreplan.memory import RunStore
+
+        agent.memory = RunStore()
     return agent

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from foreplan.cli.common import (
-    AllToolsOpt, AllowUntrustedOpt, CallerOpt, DebugOpt, GrammarOpt, JsonOpt, ModelOpt, PlannerOpt, ReplansOpt, StepsOpt, ToolkitOpt, ToolsOpt,
+    AllToolsOpt, AllowUntrustedOpt, CallerOpt, MemoryOpt, DebugOpt, GrammarOpt, JsonOpt, ModelOpt, PlannerOpt, ReplansOpt, StepsOpt, ToolkitOpt, ToolsOpt,
     build_agent,
     check_instruction, err, errors, out,
 )
@@ -35,6 +35,7 @@ def run(
     max_steps: StepsOpt = 6,
     max_replans: ReplansOpt = 1,
     all_tools: AllToolsOpt = False,
+    memory: MemoryOpt = True,
     trace: TraceOpt = None,
     allow_untrusted: AllowUntrustedOpt = None,
     confirm: Annotated[bool, typer.Option("--confirm", help="Ask before each side-effect call (declined when there is no terminal).")] = False,
@@ -47,7 +48,7 @@ def run(
     with errors(as_json, debug):
         check_instruction(instruction)
         agent = build_agent(model, caller_model, tools, grammar, max_steps, trace, toolkit, planner, allow_untrusted,
-                            max_replans, all_tools)
+                            max_replans, all_tools, memory)
         policy = (agent.toolkit.confirm, agent.toolkit.auto_approve)
         if as_json:
             agent.confirm = confirm_policy(TerminalConfirm(err), confirm, *policy)
@@ -60,6 +61,9 @@ def run(
         out.print()
         for note in result.notes:
             err.print(f"[yellow]Note:[/] {note}", highlight=False)
+        if result.reused_from is not None:
+            err.print(f"[dim]Reused the plan of run {result.reused_from} (the same task on the same tools; "
+                      "--no-memory plans afresh).[/]", highlight=False)
         out.print(f"[bold]Answer:[/] {result.answer}", highlight=False)
         u = result.usage
         out.print(
@@ -79,13 +83,15 @@ def plan(
     as_json: JsonOpt = False,
     max_steps: StepsOpt = 6,
     all_tools: AllToolsOpt = False,
+    memory: MemoryOpt = True,
     debug: DebugOpt = False,
 ) -> None:
     """Write the plan without running it."""
     with errors(as_json, debug):
         check_instruction(instruction)
         # No caller: nothing is called, so no caller model is loaded.
-        agent = build_agent(planner or model, None, tools, grammar, max_steps, toolkit_file=toolkit, all_tools=all_tools)
+        agent = build_agent(planner or model, None, tools, grammar, max_steps, toolkit_file=toolkit, all_tools=all_tools,
+                            memory=memory)
         result = agent.plan(instruction)
         if as_json:
             out.print_json(json.dumps({

@@ -65,6 +65,8 @@ class RunView:
             self.steps = (self.steps if event.round > 1 else []) + list(event.plan.steps)
             note = f" (after {event.attempts} attempts)" if event.attempts > 1 else ""
             title = f"replan, round {event.round}{note}" if event.round > 1 else f"plan{note}"
+            if event.reused_from is not None:
+                title = f"plan of run {event.reused_from}, reused"
             self.console.rule(title, style="dim")
             for reason in event.reasons:
                 self.console.print(Text(f"because {reason}", style="dim"))

@@ -262,8 +262,9 @@ class LlamaCppLLM:
         if n_prompt + MIN_REPLY_TOKENS > trained:
             raise PromptTooLongError(
                 f"{self.name}: the prompt has {n_prompt} tokens, and this model reads at most {trained}. "
-                "Give the agent fewer tools (--tools, or a toolkit file with the ones this task needs), "
-                "shorten the instruction, or use a model with a longer context.")
+                "Give the agent fewer tools (tool retrieval shows the planner only those matching the task "
+                "unless --all-tools is given; a toolkit file can list fewer), shorten the instruction, or use a "
+                "model with a longer context.")
         self.n_ctx = min(trained, -(-needed // CONTEXT_STEP) * CONTEXT_STEP)
 
     def _constraint_gbnf(self, options: GenerationOptions) -> str | None:

@@ -13,7 +13,7 @@ maximum makes small models pad plans with repeated steps (DESIGN.md).
 It admits only what :func:`~foreplan.plan.parse.parse_plan` reads back as the same steps
 and :func:`~foreplan.plan.validate.validate_plan` passes (inputs still have to fit their
 tools' schemas): inputs hold balanced, nested brackets and at least one non-blank
-character, and a plan line holds no ``[`` (so no text on it reads as a step).
+character, and a plan line holds no ``[`` or ``#E`` (so no text on it reads as a step).
 """
 
 from __future__ import annotations
@@ -28,12 +28,15 @@ DEFAULT_MAX_STEPS = 8
 #: to an empty input, which the validator refuses.
 _BLANK = r"[ \t\r\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
-# A plan line holds no "[": otherwise "Plan: ... #E5 = tool[x]" would read as a step.
+# A plan line holds no "[": otherwise "Plan: ... #E5 = tool[x]" would read as a step. Nor
+# "#E": small planners given many tools start writing the step itself on the plan line
+# ("Plan: #E1 = tool(...)") and then repeat it until the token limit; without "#E" the
+# line has to say what the step does, and the step follows on its own line.
 # In an input, "#" starts either a reference to an earlier step or a "#" that is not
 # followed by "E" ("C#", "#1"); a reference is followed by no digit (#E1 is not #E10).
 _COMMON = rf"""
 gap ::= "\n" "\n"?
-plan-text ::= [^\[\n]+
+plan-text ::= ([^\[\n#] | "#"+ [^E#\[\n])+ "#"* | "#"+
 blank ::= {_BLANK}
 solid ::= [^#\[\]\n{_BLANK[1:-1]}]
 plain ::= [^#\[\]\n]

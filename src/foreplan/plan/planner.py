@@ -50,6 +50,9 @@ class Planner:
     """Constrain decoding with the toolkit's plan grammar (when the backend can)."""
     max_steps: int = DEFAULT_MAX_STEPS
     max_tokens: int = 512
+    examples: tuple[str, ...] = ()
+    """Worked examples from past runs on these tools (memory.py), shown in place of the
+    toolkit's or the built-in one; any that no longer validates is left out."""
 
     def prompt(self, instruction: str) -> list[Message]:
         text = render(
@@ -61,12 +64,16 @@ class Planner:
         return [{"role": "user", "content": text}]
 
     def _example(self) -> str | None:
-        """The toolkit's own worked example (checked), else a built-in one that uses only
-        its tools.
+        """Past runs' examples that still validate, else the toolkit's own worked example
+        (checked), else a built-in one that uses only its tools.
 
         Raises:
             ConfigError: the toolkit's example is not a task followed by a valid plan.
         """
+        remembered = [e.strip() for e in self.examples
+                      if e.startswith("Task:") and not self._check(e.partition("\n")[2])[1]]
+        if remembered:
+            return "\n\n".join(remembered)
         example = self.toolkit.planner_example
         if example is None:
             return pick_example(set(self.toolkit.names))

@@ -9,7 +9,9 @@ Python file with ``--tools PATH``: every ``@tool``-decorated function in it.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib.util
+import json
 import re
 import sys
 import traceback
@@ -111,6 +113,12 @@ class Toolkit:
         part.allow_untrusted, part.confirm = self.allow_untrusted, self.confirm
         part.auto_approve, part.always_on = self.auto_approve, self.always_on
         return part
+
+    def fingerprint(self) -> str:
+        """A short hash of every tool's name, description and argument schema: runs on the
+        same fingerprint ran on the same tools (memory.py reuses their plans)."""
+        described = [[t.name, t.description, t.parameters, t.side_effects] for t in self]
+        return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def producers(self, consumer: Tool) -> dict[str, tuple[Tool, str]]:
         """For each identifier argument of ``consumer`` (``geoId``, ``sky_id``), another tool
