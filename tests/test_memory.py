@@ -14,7 +14,7 @@ from foreplan.cli.commands import app
 from foreplan.errors import ConfigError, RunStoreError
 from foreplan.events import PlanReady
 from foreplan.llm.scripted import ScriptedLLM
-from foreplan.memory import RunStore, normalize
+from foreplan.memory import RunMemory, normalize
 from foreplan.plan.parse import parse_plan
 from foreplan.tools import calculator, default_toolkit, tool
 from foreplan.tools.toolkit import Toolkit
@@ -30,7 +30,7 @@ def agent(replies, store, **kwargs) -> tuple[Agent, ScriptedLLM]:
 
 
 def test_a_run_is_stored_and_the_same_task_reuses_its_plan_without_the_planner(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+    store = RunMemory(tmp_path / "runs.sqlite")
     first, llm = agent([PLAN, "1000"], store)
     done = first.run("What is 37 times 41, minus 517?")
     assert done.run_id == 1 and done.reused_from is None and len(llm.calls) == 2
@@ -50,7 +50,7 @@ def test_a_run_is_stored_and_the_same_task_reuses_its_plan_without_the_planner(t
 
 
 def test_a_plan_is_not_reused_on_other_tools_or_after_a_bad_rating_or_when_it_no_longer_validates(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+    store = RunMemory(tmp_path / "runs.sqlite")
     agent([PLAN, "1000"], store)[0].run("What is 37 times 41, minus 517?")
     other = Agent(ScriptedLLM([PLAN, "1000"]), Toolkit([calculator]), memory=store, max_replans=0)
     assert other.run("What is 37 times 41, minus 517?").reused_from is None  # another fingerprint
@@ -65,7 +65,7 @@ def test_a_plan_is_not_reused_on_other_tools_or_after_a_bad_rating_or_when_it_no
 
 
 def test_a_run_with_a_failed_step_is_stored_but_not_reused(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+    store = RunMemory(tmp_path / "runs.sqlite")
     broken = "Plan: Divide.\n#E1 = calculator[1 / 0]"
     agent([broken, "No answer."], store)[0].run("Divide one by zero")
     assert store.get(1).outcome == "steps_failed" and not store.get(1).good
@@ -73,7 +73,7 @@ def test_a_run_with_a_failed_step_is_stored_but_not_reused(tmp_path):
 
 
 def test_similar_good_runs_become_the_planners_examples(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+    store = RunMemory(tmp_path / "runs.sqlite")
     agent([PLAN, "1000"], store)[0].run("What is 37 times 41, minus 517?")
     agent(["Plan: Ask.\n#E1 = LLM[a haiku about rain]", "Rain falls.", "Rain falls."], store)[0].run("Write a haiku about rain")
     runs = store.similar("What is 12 times 13, minus 7?", {"calculator", "LLM"}, k=2)
@@ -89,7 +89,7 @@ def test_similar_good_runs_become_the_planners_examples(tmp_path):
 
 
 def test_retention_forgets_the_oldest_unrated_runs_first(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite", max_runs=3)
+    store = RunMemory(tmp_path / "runs.sqlite", max_runs=3)
     plan = parse_plan("Plan: x.\n#E1 = calculator[1 + 1]")
     evidence = {"E1": Evidence("E1", Status.OK, "2")}
     ids = [store.add(f"task {i}", "fp", plan, evidence, "2", {}, 0.1) for i in range(3)]
@@ -99,7 +99,7 @@ def test_retention_forgets_the_oldest_unrated_runs_first(tmp_path):
 
 
 def _write_runs(path: str, worker: int, count: int) -> None:
-    store = RunStore(path)
+    store = RunMemory(path)
     plan = parse_plan("Plan: x.\n#E1 = calculator[1 + 1]")
     evidence = {"E1": Evidence("E1", Status.OK, "2")}
     for i in range(count):
@@ -108,7 +108,7 @@ def _write_runs(path: str, worker: int, count: int) -> None:
 
 def test_threads_and_processes_write_at_once_without_losing_a_run(tmp_path):
     path = str(tmp_path / "runs.sqlite")
-    RunStore(path)
+    RunMemory(path)
     threads = [threading.Thread(target=_write_runs, args=(path, w, 20)) for w in range(4)]
     processes = [multiprocessing.get_context("spawn").Process(target=_write_runs, args=(path, 10 + w, 20))
                  for w in range(2)]
@@ -117,7 +117,7 @@ def test_threads_and_processes_write_at_once_without_losing_a_run(tmp_path):
     for worker in threads + processes:
         worker.join(60)
     assert all(p.exitcode == 0 for p in processes)
-    store = RunStore(path)
+    store = RunMemory(path)
     assert len(store) == 120
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -125,7 +125,7 @@ def test_threads_and_processes_write_at_once_without_losing_a_run(tmp_path):
 
 
 def test_a_store_that_fails_costs_a_note_never_the_answer(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+    store = RunMemory(tmp_path / "runs.sqlite")
     (tmp_path / "runs.sqlite").unlink()
     (tmp_path / "runs.sqlite").mkdir()  # the file is now a folder: every write fails
     result = agent([PLAN, "1000"], store)[0].run("What is 37 times 41, minus 517?")
@@ -134,11 +134,11 @@ def test_a_store_that_fails_costs_a_note_never_the_answer(tmp_path):
     assert any("This run was not stored" in n for n in result.notes)
     (tmp_path / "a-file").write_text("")
     with pytest.raises(RunStoreError, match="--no-memory"):
-        RunStore(tmp_path / "a-file" / "runs.sqlite")
+        RunMemory(tmp_path / "a-file" / "runs.sqlite")
 
 
 def test_unknown_ids_and_ratings_are_clear_errors(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+    store = RunMemory(tmp_path / "runs.sqlite")
     with pytest.raises(ConfigError, match="no stored run has id 7"):
         store.get(7)
     with pytest.raises(ConfigError, match="good or bad"):
@@ -157,7 +157,7 @@ def echo(text: str) -> str:
 
 
 def test_the_runs_commands_list_show_rate_and_forget(tmp_path):
-    store = RunStore()  # the conftest's private store, which the CLI also opens
+    store = RunMemory()  # the conftest's private store, which the CLI also opens
     agent([PLAN, "1000"], store)[0].run("What is 37 times 41, minus 517?")
     runner = CliRunner()
     listed = runner.invoke(app, ["runs", "list"])

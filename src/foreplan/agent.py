@@ -27,7 +27,7 @@ from foreplan.llm.base import LLM
 from foreplan.llm.meter import MeteredLLM
 from foreplan.plan.grammar import DEFAULT_MAX_STEPS
 from foreplan.errors import PlanError, PlanInvalidError, RunStoreError
-from foreplan.memory import RunStore
+from foreplan.memory import RunMemory
 from foreplan.plan.parse import parse_plan
 from foreplan.plan.planner import Planner, PlanResult
 from foreplan.plan.validate import validate_plan
@@ -111,7 +111,7 @@ class Agent:
     """A toolkit bigger than tools/retrieval.py's threshold is cut to the tools that best
     match the task (this many, plus always-on tools and the producers they need) before
     planning; None: the planner always sees every tool (``--all-tools``)."""
-    memory: RunStore | None = None
+    memory: RunMemory | None = None
     """Where runs are stored and learnt from (memory.py): the same task on the same
     toolkit reuses its plan, similar ones lend theirs as examples; None: no memory."""
     memory_examples: int = 1

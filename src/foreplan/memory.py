@@ -117,7 +117,7 @@ class StoredRun:
                 "usage": self.usage, "seconds": self.seconds, "outcome": self.outcome, "rating": self.rating}
 
 
-class RunStore:
+class RunMemory:
     """The runs of every agent run on this machine (or in one ``path``)."""
 
     def __init__(self, path: str | Path | None = None, max_runs: int = MAX_RUNS) -> None:
@@ -142,6 +142,7 @@ class RunStore:
             raise RunStoreError(f"the run store {self.path} cannot be opened: {exc}") from exc
         try:
             db.execute("PRAGMA busy_timeout=10000")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never corrupt
             yield db
         except sqlite3.Error as exc:
             raise RunStoreError(f"the run store {self.path} failed: {exc}") from exc

@@ -61,3 +61,36 @@ def test_scores_pool_every_record_into_one_f1(data_dir, tmp_path):
     report = write_report(rows, tmp_path, "scripted").read_text()
     assert "| gpt-4 (published, whole set) | 96.91 | 80.53 |" in report
     assert run_taskbench(ScriptedLLM([]), data_dir, tmp_path, limit=2, resume=True) == rows
+
+
+def test_retrieval_keeps_at_least_97_percent_of_the_gold_tools_on_both_splits(data_dir):
+    from foreplan.eval.taskbench import retrieval_recall
+
+    for split_name in ("train", "test"):
+        found = retrieval_recall(data_dir, split_name)
+        assert found["recall"] >= 0.97 and found["tools_shown"] <= 12, found
+
+
+def test_memory_seeded_from_train_lends_each_test_plan_a_similar_example(data_dir, tmp_path):
+    from foreplan.eval.taskbench import gold_plan, seed_memory
+    from foreplan.memory import RunMemory
+
+    row = next(r for r in load_records(data_dir) if r["id"] == "16988029")
+    text = gold_plan(row)
+    assert text.startswith("Plan: Invoke borrow_book_online with 'The Great Gatsby' at 'Example Library'")
+    assert '#E1 = borrow_book_online[book="The Great Gatsby", library="Example Library"]' in text
+    assert len(parse_plan(text).steps) == 4
+
+    store = RunMemory(tmp_path / "memory.sqlite")
+    toolkit = load_toolkit(data_dir)
+    assert seed_memory(store, data_dir, toolkit) > 400
+    test_ids = set(json.loads(SPLIT_FILE.read_text())["test"])
+    stored = {r.instruction for r in store.recent(10_000)}
+    assert not stored & {r["user_request"] for r in load_records(data_dir) if str(r["id"]) in test_ids} - {
+        r["user_request"] for r in load_records(data_dir) if str(r["id"]) not in test_ids}  # never a test record
+
+    first = scored_records(data_dir, limit=1)[0]
+    plan = "\n".join(f"Plan: do it.\n#E{i + 1} = {t}[x]" for i, t in enumerate(first.nodes))
+    llm = ScriptedLLM([plan])
+    rows = run_taskbench(llm, data_dir, tmp_path / "out", limit=1, examples_from_train=True)
+    assert rows[0]["example"] and "For example:\nTask: " + rows[0]["example"] in llm.calls[0][0][0]["content"]

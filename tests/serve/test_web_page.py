@@ -13,6 +13,7 @@ whose ``broken`` raises, so its dependant is skipped.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -232,3 +233,26 @@ def test_a_side_effect_waits_on_the_page_until_it_is_approved(serve_live, page) 
     expect(page.locator("#answer")).to_have_text("Mailed Bob.")
     expect(_node(page, "E2")).to_have_attribute("data-state", "done")
     assert sent == [{"to": "bob@example.com", "subject": "Hi", "body": "notes on bob"}]
+
+
+def test_a_big_toolkit_shows_which_tools_the_planner_saw_and_a_repeated_task_reuses_its_plan(serve_live, page):
+    from pathlib import Path
+
+    from foreplan.tools.config import build_toolkit, load_toolkit_config
+
+    taskbench = build_toolkit(load_toolkit_config(Path(__file__).resolve().parents[2] / "configs" / "toolkits" /
+                                                  "taskbench.toml"))
+    plan = "Plan: Play the movie.\n#E1 = play_movie_by_title[Inception]\n"
+    # The second run reuses the stored plan: the planner is asked nothing, only the solver.
+    url = serve_live({"planner": ScriptedLLM([plan]), "solver": ScriptedLLM(["Playing Inception.", "Playing again."])},
+                     toolkits={"default": default_toolkit(), "taskbench": taskbench})
+    page.goto(url)
+    page.select_option("#toolkit", "taskbench")
+    for answer in ("Playing Inception.", "Playing again."):
+        page.fill("#instruction", "Play the movie Inception")
+        page.click("#run")
+        expect(page.locator("#answer")).to_have_text(answer)
+        chosen = page.locator("#tools-chosen")
+        expect(chosen).to_contain_text("of 40 tools")
+        expect(chosen.locator("code", has_text="play_movie_by_title")).to_have_attribute("title", re.compile("matches"))
+    expect(page.locator("#run-status")).to_contain_text("plan of run 1, reused")

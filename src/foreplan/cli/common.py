@@ -150,7 +150,7 @@ def build_agent(model: str, caller_model: str | None, tools: list[Path] | None, 
     if all_tools:
         agent.max_tools = None
     if memory:
-        from foreplan.memory import RunStore
+        from foreplan.memory import RunMemory
 
-        agent.memory = RunStore()
+        agent.memory = RunMemory()
     return agent

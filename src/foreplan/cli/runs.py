@@ -23,9 +23,9 @@ RunIdArg = Annotated[int, typer.Argument(help="The run's id (foreplan runs list)
 
 
 def _store():
-    from foreplan.memory import RunStore
+    from foreplan.memory import RunMemory
 
-    return RunStore()
+    return RunMemory()
 
 
 @runs_app.command("list")

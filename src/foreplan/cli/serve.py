@@ -20,6 +20,7 @@ def serve(
     api_key: Annotated[list[str] | None, typer.Option("--api-key", envvar="FOREPLAN_API_KEYS", help="Accepted Bearer key (repeatable); none means no authentication.")] = None,
     max_tokens_limit: Annotated[int, typer.Option("--max-tokens-limit", min=1, help="Largest max_tokens a request may ask for.")] = 4096,
     queue_size: Annotated[int, typer.Option("--queue-size", min=0, help="Requests that may wait per model before 429.")] = 8,
+    memory: Annotated[bool, typer.Option("--memory/--no-memory", help="Store agent runs and learn from past ones (memory.py).")] = True,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
     debug: DebugOpt = False,
 ) -> None:
@@ -43,7 +44,7 @@ def serve(
             raise ConfigError(str(exc)) from exc
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         settings = ServeSettings(host=host, port=port, models=models, api_keys=api_key or [],
-                                 max_tokens_limit=max_tokens_limit, queue_size=queue_size)
+                                 max_tokens_limit=max_tokens_limit, queue_size=queue_size, memory=memory)
         # Resolved here: a bad spec is one CLI error, not a failed startup. The server loads
         # its own weights, so its registry has no FOREPLAN_SERVER (that would be itself).
         from foreplan.llm.resolve import ModelRegistry

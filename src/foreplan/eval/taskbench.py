@@ -24,15 +24,18 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from foreplan.errors import ConfigError, ForeplanError
+from foreplan.errors import ConfigError, ForeplanError, PlanParseError
 from foreplan.eval.results import read_json_lines, run_resumable
 from foreplan.llm.base import LLM
+from foreplan.memory import RunMemory
+from foreplan.plan.parse import parse_plan
 from foreplan.plan.planner import Planner
 from foreplan.tools.call_syntax import written_arguments
 from foreplan.tools.retrieval import DEFAULT_K, choose_tools
@@ -130,9 +133,47 @@ def _counts(gold: list, predicted: list) -> list[int]:
     return [len(g & p), len(p - g), len(g - p)]
 
 
-def plan_record(record: Record, planner: LLM, toolkit: Toolkit, max_tools: int | None = DEFAULT_K) -> dict[str, Any]:
+def gold_plan(row: dict[str, Any]) -> str | None:
+    """A train record's gold graph as a foreplan plan (its ``task_steps`` as the plan
+    lines, its arguments as keywords), to seed memory with; None when a step lacks its
+    arguments' values."""
+    texts = [t for t in row.get("task_steps") or [] if isinstance(t, str)]
+    lines = []
+    for i, node in enumerate(row["task_nodes"]):
+        arguments = node.get("arguments", [])
+        if not all(isinstance(a, dict) and "value" in a for a in arguments):
+            return None
+        said = re.sub(r"^\s*Step \d+\s*:\s*", "", texts[i]) if i < len(texts) else f"Call {node['task']}."
+        said = " ".join(said.replace("[", "(").replace("]", ")").replace("#", "").split())
+        written = ", ".join(f"{a['name']}={json.dumps(a['value'], ensure_ascii=False)}" for a in arguments)
+        lines += [f"Plan: {said}", f"#E{i + 1} = {node['task']}[{written}]"]
+    return "\n".join(lines)
+
+
+def seed_memory(store: RunMemory, data_dir: Path, toolkit: Toolkit) -> int:
+    """Store the train split's gold plans as good past runs on ``toolkit`` (never a test
+    record); returns how many were stored."""
+    train = set(json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["train"])
+    stored = 0
+    for row in load_records(data_dir):
+        text = gold_plan(row) if str(row["id"]) in train else None
+        if text is None:
+            continue
+        try:
+            plan = parse_plan(text)
+        except PlanParseError:
+            continue
+        if all(s.tool in toolkit for s in plan.steps):
+            store.add(row["user_request"], toolkit.fingerprint(), plan, {}, "", {}, 0.0)
+            stored += 1
+    return stored
+
+
+def plan_record(record: Record, planner: LLM, toolkit: Toolkit, max_tools: int | None = DEFAULT_K,
+                memory: RunMemory | None = None) -> dict[str, Any]:
     """Plan one record; with ``max_tools``, on the tools retrieval chooses for it (as an
-    agent run does), recording the choice and how many of the gold tools it kept."""
+    agent run does), recording the choice and how many of the gold tools it kept; with
+    ``memory``, the most similar stored plan on those tools is the planner's example."""
     started = time.perf_counter()
     row: dict[str, Any] = {"id": record.id, "request": record.request}
     shown = toolkit
@@ -141,8 +182,13 @@ def plan_record(record: Record, planner: LLM, toolkit: Toolkit, max_tools: int |
         shown = toolkit.subset(choice.tools)
         needed = set(record.nodes) & set(toolkit.names)  # gold graphs name a few tools outside the 40
         row.update(tools=list(choice.tools), recall=[len(needed & set(choice.tools)), len(needed)])
+    examples: tuple[str, ...] = ()
+    if memory is not None:
+        similar = memory.similar(record.request, set(shown.names), 1)
+        examples = tuple(run.example() for run in similar)
+        row["example"] = similar[0].instruction if similar else None
     try:
-        planned = Planner(planner, shown).plan(record.request)
+        planned = Planner(planner, shown, examples=examples).plan(record.request)
     except ForeplanError as exc:
         graph: dict[str, list] = {"nodes": [], "links": [], "args": [], "values": []}
         row.update(error=f"{type(exc).__name__}: {exc}"[:500], plan="")
@@ -163,10 +209,16 @@ def plan_record(record: Record, planner: LLM, toolkit: Toolkit, max_tools: int |
 
 def run_taskbench(planner: LLM, data_dir: Path, folder: Path, limit: int | None = None, resume: bool = False,
                   on_row: Callable[[dict[str, Any]], None] | None = None,
-                  max_tools: int | None = DEFAULT_K) -> list[dict[str, Any]]:
+                  max_tools: int | None = DEFAULT_K, examples_from_train: bool = False) -> list[dict[str, Any]]:
     toolkit = load_toolkit(data_dir)
+    memory = None
+    if examples_from_train:  # a fresh store of the train split's gold plans, beside the results
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / "memory.sqlite").unlink(missing_ok=True)
+        memory = RunMemory(Path(folder) / "memory.sqlite")
+        seed_memory(memory, data_dir, toolkit)
     return run_resumable(scored_records(data_dir, limit), lambda r: r.id,
-                         lambda r: plan_record(r, planner, toolkit, max_tools),
+                         lambda r: plan_record(r, planner, toolkit, max_tools, memory),
                          Path(folder) / "results.jsonl", resume, on_row)
 
 
@@ -196,6 +248,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     planned = [r for r in rows if "prompt_tokens" in r]
     if planned:
         summary["prompt_tokens_per_plan"] = round(sum(r["prompt_tokens"] for r in planned) / len(planned))
+    if any("example" in r for r in rows):
+        summary["with_example"] = sum(bool(r.get("example")) for r in rows)
     retrieved = [r for r in rows if "recall" in r]
     if retrieved:
         summary["tool_recall"] = round(sum(r["recall"][0] for r in retrieved) /
@@ -212,6 +266,13 @@ PUBLISHED = {"gpt-4": (96.91, 80.53, 97.02, 71.14), "claude-2": (93.52, 75.31, 9
 
 
 def _tools_line(summary: dict[str, Any]) -> str:
+    if "with_example" in summary:
+        return (f"{_retrieval_line(summary)} Memory seeded with the train split's gold plans: "
+                f"{summary['with_example']} of {summary['records']} plans had a similar one as their example.")
+    return _retrieval_line(summary)
+
+
+def _retrieval_line(summary: dict[str, Any]) -> str:
     tokens = f" Planner prompt: {summary['prompt_tokens_per_plan']} tokens per plan." if "prompt_tokens_per_plan" in summary else ""
     if "tool_recall" not in summary:
         return f"The planner saw all 40 tools (--all-tools).{tokens}"

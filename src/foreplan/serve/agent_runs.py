@@ -202,10 +202,11 @@ router = APIRouter()
 
 
 @router.post("/agent/runs", responses=sse_responses("one agent event object"))
-async def create_run(body: AgentRunRequest, pool: ModelPool = Depends(get_pool),
+async def create_run(body: AgentRunRequest, request: Request, pool: ModelPool = Depends(get_pool),
                      runs: RunStore = Depends(get_runs), toolkits: dict[str, Toolkit] = Depends(get_toolkits),
                      settings: ServeSettings = Depends(get_settings)) -> Any:
     agent, planner = _agent(pool, toolkits, body)
+    agent.memory = request.app.state.memory
     timeout = settings.confirm_timeout_s if body.confirm else None
     # A run holds one place in the planner's queue while it lasts; a full queue is 429 at once.
     if not body.stream:

@@ -229,6 +229,11 @@ def create_app(settings: ServeSettings | None = None, llms: Mapping[str, LLM] | 
             backends = {alias: registry.resolve(spec) for alias, spec in settings.models.items()}
         app.state.models = ModelPool.build(settings, backends)
         app.state.runs = RunStore(settings.max_runs)
+        app.state.memory = None
+        if settings.memory:
+            from foreplan.memory import RunMemory
+
+            app.state.memory = RunMemory()
         logger.info("serving %s", ", ".join(f"{a}={m.spec}" for a, m in app.state.models.models.items()) or "no model")
         yield
 

@@ -40,6 +40,9 @@ class ServeSettings(BaseSettings):
     """Agent runs kept for GET /v1/agent/runs/{id}; the oldest finished ones go first."""
     confirm_timeout_s: float = Field(default=300.0, gt=0)
     """How long a side-effect call of a ``confirm`` run waits for its answer before it is declined."""
+    memory: bool = True
+    """Agent runs go to the run store (memory.py; ``$FOREPLAN_MEMORY`` names its file) and learn
+    from it: the same task reuses its plan, similar ones lend theirs as examples."""
 
     @field_validator("models")
     @classmethod

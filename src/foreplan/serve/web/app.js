@@ -71,6 +71,7 @@ function apply(run, ev) {
       } else {
         run.times.plan = at;
         run.plan = ev.plan;
+        run.reusedFrom = ev.reused_from ?? null; // memory: the same task's stored plan, not a new one
       }
       for (const step of ev.plan) run.steps.set(step.id, { step: { ...step, round: ev.round || 1 }, state: "waiting" });
       break;
@@ -105,7 +106,9 @@ function stepStatus(s) {
 
 function render(run) {
   if (run !== current) return;
-  $("run-status").textContent = run.status ? `· ${run.status}` : run.id ? "· running" : "";
+  const reused = run.reusedFrom ?? (run.result && run.result.reused_from);
+  $("run-status").textContent = (run.status ? `· ${run.status}` : run.id ? "· running" : "")
+    + (reused != null ? ` · plan of run ${reused}, reused` : "");
   if (run.plan && run.nodes.size === 0) {
     run.nodes = drawGraph($("graph"), run.plan, (id) => { run.selected = id; renderDetails(run); render(run); });
     $("graph-empty").hidden = true;
