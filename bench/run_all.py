@@ -31,6 +31,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "plan_decode": ([], ["--repeats", "1", "--max-tokens", "96"]),
     "latency": ([], ["--tasks", "2"]),
     "disk_cache": ([], []),
+    "plan_reuse": ([], ["--tasks", "2"]),
     "prompt_lookup": ([], ["--questions", "4", "--configs", "3/3"]),
     "serve": ([], ["--reps", "3", "--clients", "1", "4"]),
     "train_step": ([], ["--steps", "2", "--seq", "256"]),
