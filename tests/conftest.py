@@ -13,10 +13,17 @@ import pytest
 _skipped_gguf: list[str] = []
 
 
+@pytest.fixture(scope="session")
+def _prefix_cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("prefix-cache")
+
+
 @pytest.fixture(autouse=True)
-def _private_run_store(tmp_path_factory, monkeypatch):
-    """Every test's runs go to a store of its own, never the user's (memory.py)."""
+def _private_stores(tmp_path_factory, monkeypatch, _prefix_cache_dir):
+    """Every test's runs go to a store of its own, never the user's (memory.py); the
+    on-disk prompt-prefix cache (on by default) to one the session shares."""
     monkeypatch.setenv("FOREPLAN_MEMORY", str(tmp_path_factory.mktemp("memory") / "runs.sqlite"))
+    monkeypatch.setenv("FOREPLAN_PREFIX_CACHE_DIR", str(_prefix_cache_dir))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -72,9 +72,13 @@ def test_the_key_follows_the_model_file_adapter_and_context(tmp_path, monkeypatc
     assert len(keys) == 4
     monkeypatch.undo()
     monkeypatch.delenv("FOREPLAN_PREFIX_CACHE_DIR", raising=False)
-    assert disk_states_for(model, 4096) is None  # opt-in
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert disk_states_for(model, 4096).folder.parent == tmp_path / "xdg" / "foreplan" / "prefix"  # on by default
     monkeypatch.setenv("FOREPLAN_PREFIX_CACHE_DIR", str(tmp_path / "cache"))
     assert disk_states_for(model, 4096).folder.parent == tmp_path / "cache"
+    for off in ("off", "0", "False"):
+        monkeypatch.setenv("FOREPLAN_PREFIX_CACHE", off)
+        assert disk_states_for(model, 4096) is None
 
 
 PROBE = """
@@ -104,7 +108,7 @@ def test_a_restarted_process_reuses_the_prefix_and_answers_the_same(tmp_path):
 
     first = run("Name a colour.", env)
     second = run("Name a fruit.", env)  # a new process: the static prefix comes from disk
-    plain = run("Name a fruit.", {k: v for k, v in env.items() if k != "FOREPLAN_PREFIX_CACHE_DIR"})
+    plain = run("Name a fruit.", env | {"FOREPLAN_PREFIX_CACHE": "off"})
     assert first["reused"] == 0 and second["reused"] >= 256 and plain["reused"] == 0
     assert second["text"] == plain["text"]
     assert list(tmp_path.rglob("*.kv"))

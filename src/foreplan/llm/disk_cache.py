@@ -1,7 +1,9 @@
 """KV prefix states on disk, so a restarted process skips the static prompt too.
 
-Opt-in with ``FOREPLAN_PREFIX_CACHE_DIR=/path`` (bounded by ``FOREPLAN_PREFIX_CACHE_MB``,
-default 2048). The RAM cache (``prefix_cache.py``) writes every state it saves here as
+On by default, in the user cache dir's ``prefix/`` folder (``FOREPLAN_PREFIX_CACHE_DIR``
+names another; ``FOREPLAN_PREFIX_CACHE=off`` turns it off), bounded by
+``FOREPLAN_PREFIX_CACHE_MB`` (default 2048): a second ``foreplan run`` then does not pay the
+planner's static prompt again. The RAM cache (``prefix_cache.py``) writes every state it saves here as
 well and, on a miss, looks here before evaluating. States are kept per model identity —
 the GGUF file (path, size, modification time), its LoRA adapter, the context size and the
 llama-cpp-python version; a state from any other combination would not load — and named
@@ -137,11 +139,24 @@ class DiskStates:
                 del index[key]
 
 
-def disk_states_for(path: Path, n_ctx: int, lora: Path | None = None) -> DiskStates | None:
-    """The on-disk store for this model when ``FOREPLAN_PREFIX_CACHE_DIR`` is set, else None."""
+def cache_root() -> Path | None:
+    """``$FOREPLAN_PREFIX_CACHE_DIR``, else the user cache dir's ``prefix`` folder; None
+    when ``FOREPLAN_PREFIX_CACHE`` is off (``off``, ``0``, ``false``, ``no``)."""
+    if os.environ.get("FOREPLAN_PREFIX_CACHE", "").strip().lower() in ("off", "0", "false", "no"):
+        return None
     root = os.environ.get("FOREPLAN_PREFIX_CACHE_DIR", "").strip()
-    if not root:
+    if root:
+        return Path(root).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("foreplan")) / "prefix"
+
+
+def disk_states_for(path: Path, n_ctx: int, lora: Path | None = None) -> DiskStates | None:
+    """The on-disk store for this model (see :func:`cache_root`), or None when it is off."""
+    root = cache_root()
+    if root is None:
         return None
     megabytes = os.environ.get("FOREPLAN_PREFIX_CACHE_MB", "2048")
     capacity = int(megabytes) * 2**20 if megabytes.isdigit() else 2048 * 2**20
-    return DiskStates(Path(root).expanduser() / model_key(path, n_ctx, lora), capacity)
+    return DiskStates(root / model_key(path, n_ctx, lora), capacity)
