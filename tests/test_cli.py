@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -99,6 +100,28 @@ def test_run_end_to_end_through_the_cli(tmp_path):
     assert out["usage"]["solver"]["completion_tokens"] > 0
     events = [json.loads(line)["event"] for line in trace.read_text().splitlines()]
     assert events[0] == "run_started" and events[-1] == "answer"
+
+    # Memory: the run was stored; when it went well, the same task reuses its plan.
+    assert out["run_id"] == 1 and out["reused_from"] is None
+    listed = json.loads(_foreplan("runs", "list", "--json").stdout)
+    assert [r["instruction"] for r in listed] == ["What is 17 times 23?"]
+    again = _foreplan("run", "what is 17 times 23?", "--model", "qwen2.5-coder-0.5b", "--json", "--max-steps", "2")
+    second = json.loads(again.stdout)
+    assert second["run_id"] == 2
+    if listed[0]["outcome"] == "ok":
+        assert second["reused_from"] == 1 and second["usage"]["planner"]["calls"] == 0
+        assert [s["input"] for s in second["plan"]] == [s["input"] for s in out["plan"]]
+
+
+@pytest.mark.gguf
+def test_a_big_toolkit_is_cut_to_the_tools_the_task_needs_before_planning():
+    toolkit = Path(__file__).resolve().parents[1] / "configs" / "toolkits" / "taskbench.toml"
+    proc = _foreplan("plan", "Play the movie Inception, then send an sms to 555-0101 saying it started",
+                     "--toolkit", str(toolkit), "--model", "qwen2.5-coder-0.5b", "--json", "--max-steps", "3")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["tools"]["total"] == 40 and {"play_movie_by_title", "send_sms"} <= set(out["tools"]["tools"])
+    assert len(out["tools"]["tools"]) <= 12 and {s["tool"] for s in out["plan"]} <= set(out["tools"]["tools"])
 
 
 def test_version_prints_the_installed_version():
