@@ -32,6 +32,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "latency": ([], ["--tasks", "2"]),
     "disk_cache": ([], []),
     "plan_reuse": ([], ["--tasks", "2"]),
+    "second_run": ([], ["--repeats", "1"]),
     "prompt_lookup": ([], ["--questions", "4", "--configs", "3/3"]),
     "serve": ([], ["--reps", "3", "--clients", "1", "4"]),
     "train_step": ([], ["--steps", "2", "--seq", "256"]),
