@@ -12,6 +12,7 @@ from foreplan.llm.scripted import ScriptedLLM
 from foreplan.plan.grammar import DEFAULT_MAX_STEPS, plan_grammar
 from foreplan.tools import llm_tool, tool
 from foreplan.tools.config import build_toolkit, load_toolkit_config
+from foreplan.tools.embed import embedder, model_folder
 from foreplan.tools.retrieval import DEFAULT_K, THRESHOLD, choose_tools, clauses, rank_tools, words
 from foreplan.tools.toolkit import Toolkit
 
@@ -26,6 +27,7 @@ def test_names_become_words_and_tasks_become_clauses():
     assert words("get_weather") == "get weather" and words("searchHotelsByGeoId") == "search Hotels By Geo Id"
     assert clauses("Book a flight to Rome, then order a taxi and text me. Thanks!") == [
         "Book a flight to Rome", "order a taxi", "text me.", "Thanks!"]
+    assert clauses("Ask Dr. Smith about it. Then pay.") == ["Ask Dr. Smith about it.", "Then pay."]
 
 
 def test_ranking_is_bm25_over_stemmed_names_descriptions_and_arguments():
@@ -51,10 +53,21 @@ def test_a_big_toolkit_is_cut_to_each_clauses_best_tool_then_the_whole_tasks():
     assert len(choose_tools(toolkit, "Book a flight, then send an sms", k=1).tools) == 1
 
 
-def test_a_task_sharing_no_word_with_any_tool_keeps_them_all():
-    choice = choose_tools(taskbench(), "zxqv wpyk")
+def test_a_task_matching_no_tool_keeps_them_all():
+    choice = choose_tools(taskbench(), "zxqv wpyk")  # no shared word, and close in meaning to nothing
     assert len(choice.tools) == 40 and not choice.cut
-    assert set(choice.reasons.values()) == {"no tool shares a word with the task"}
+    assert set(choice.reasons.values()) == {"no tool matches the task's words or meaning"}
+
+
+def test_embeddings_find_the_tool_a_clause_names_in_other_words():
+    assert embedder() is not None  # the test extra installs the retrieval extra
+    toolkit = taskbench()
+    task = "Wake me up at 6:30 tomorrow, then book a car in Lyon"
+    assert "set_alarm" not in [name for name, _ in rank_tools(toolkit, task)]  # no shared word
+    choice = choose_tools(toolkit, task)
+    assert "set_alarm" in choice.tools and "means what 'Wake me up at 6:30 tomorrow'" in choice.reasons["set_alarm"]
+    assert "set_alarm" not in choose_tools(toolkit, task, meaning=False).tools
+    assert model_folder().joinpath(".verified").is_file()
 
 
 class Place(TypedDict):

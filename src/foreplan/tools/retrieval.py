@@ -4,8 +4,9 @@ Every tool costs the planner prompt a line or more: 40 tools with their argument
 4k context, and a small planner chooses worse among many. So above ``THRESHOLD`` tools the
 task picks its tools first:
 
-    task ─► clauses ─► BM25 (SQLite FTS5) over each tool's name, description and arguments
-            each clause's best tool, then the whole task's best, up to k
+    task ─► clauses ─► each clause's best tool by BM25 (SQLite FTS5, over names,
+                       descriptions and arguments) and by meaning (embed.py, when installed)
+        ─► then the whole task's best by BM25, up to k
          + the toolkit's always-on tools (``LLM``)
          + the producers of the chosen tools' id arguments, so lookup chains survive the cut
 
@@ -13,7 +14,9 @@ A task of many steps ("book a flight, then order a taxi and text me") is ranked 
 clause first: ranked whole, the clauses with the most words crowd out the others. The
 planner's prompt, grammar and validator then see only the chosen tools, and the choice
 (with why each tool is in it) is reported as an event. Ranking is lexical, offline and
-takes milliseconds; a task with no word in common with any tool keeps them all.
+takes milliseconds; a task that matches no tool at all keeps them all.
+Embeddings catch the tools a clause names in other words; on TaskBench's test split recall
+of the needed tools is 0.970 by BM25 alone and 0.988 with both (k = 12).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import re
 import sqlite3
 
 from foreplan.tools.corpus import match_expression
+from foreplan.tools.embed import best_by_meaning, embedder
 from foreplan.tools.toolkit import Toolkit
 from foreplan.types import ToolChoice
 
@@ -31,9 +35,15 @@ DEFAULT_K = 12
 """Tools kept by their match with the task (always-on tools and producers come on top).
 Chosen on TaskBench's train split: recall of the needed tools 0.971 at 12, 0.966 at 10."""
 
+MIN_COSINE = 0.2
+"""A clause's closest tool by meaning counts only this close: on TaskBench's train split
+0.2 keeps 97% of the right picks and drops half of the wrong ones (small talk such as
+"Thanks!" is near nothing)."""
+
 _WEIGHTS = (4.0, 2.0, 1.0)  # name, description, arguments
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _CONNECTIVE = r"(?:and then|then|and|after that|afterwards|finally|meanwhile|also|while|before|after)"
+_ABBREVIATION_RE = re.compile(r"(?:^|\s)(?:[A-Z][a-z]{0,2}|[a-z]\.[a-z])\.$")
 _CLAUSE_RE = re.compile(rf"(?<=[.!?;:])\s+|\s*,\s*(?:{_CONNECTIVE}\s+)?|\s+{_CONNECTIVE}\s+", re.IGNORECASE)
 
 
@@ -44,8 +54,15 @@ def words(name: str) -> str:
 
 def clauses(task: str) -> list[str]:
     """``task`` cut at sentence ends, commas and connectives ("then", "and", "after that"):
-    roughly one sub-goal each."""
-    return [c for c in (part.strip() for part in _CLAUSE_RE.split(task)) if c]
+    roughly one sub-goal each. A short capitalized word before a period is an abbreviation
+    ("Dr. Smith"), not a sentence end."""
+    parts: list[str] = []
+    for part in (p.strip() for p in _CLAUSE_RE.split(task)):
+        if parts and _ABBREVIATION_RE.search(parts[-1]):
+            parts[-1] = f"{parts[-1]} {part}".strip()
+        elif part:
+            parts.append(part)
+    return [p for p in parts if p]
 
 
 def rank_tools(toolkit: Toolkit, task: str) -> list[tuple[str, float]]:
@@ -78,19 +95,24 @@ class _Index:
         self._db.close()
 
 
-def choose_tools(toolkit: Toolkit, task: str, k: int = DEFAULT_K) -> ToolChoice:
+def choose_tools(toolkit: Toolkit, task: str, k: int = DEFAULT_K, meaning: bool = True) -> ToolChoice:
     """The tools the planner should see for ``task``: all of a small toolkit, else up to
-    ``k`` matches (each clause's best first, then the whole task's), the always-on tools
-    and the producers the matches need."""
+    ``k`` matches (each clause's best by words and by meaning first, then the whole
+    task's by words), the always-on tools and the producers the matches need.
+    ``meaning=False`` ranks by words alone."""
     if len(toolkit) <= max(k, THRESHOLD):
         return ToolChoice(tuple(toolkit.names), len(toolkit))
+    parts = clauses(task)
+    closest = _closest_by_meaning(toolkit, parts) if meaning else [None] * len(parts)
     index = _Index(toolkit)
     try:
         reasons: dict[str, str] = {}
-        for clause in clauses(task):
+        for clause, close in zip(parts, closest):
             for name, score in index.rank(clause)[:1]:
                 if len(reasons) < k:
                     reasons.setdefault(name, f"matches {clause[:60]!r} (score {score})")
+            if close is not None and len(reasons) < k:
+                reasons.setdefault(close[0], f"means what {clause[:60]!r} says (cosine {close[1]})")
         for name, score in index.rank(task):
             if len(reasons) >= k:
                 break
@@ -99,7 +121,7 @@ def choose_tools(toolkit: Toolkit, task: str, k: int = DEFAULT_K) -> ToolChoice:
         index.close()
     if not reasons:
         return ToolChoice(tuple(toolkit.names), len(toolkit),
-                          {n: "no tool shares a word with the task" for n in toolkit.names})
+                          {n: "no tool matches the task's words or meaning" for n in toolkit.names})
     for name in toolkit.always_on:
         if name in toolkit and name not in reasons:
             reasons[name] = "always on"
@@ -112,3 +134,14 @@ def choose_tools(toolkit: Toolkit, task: str, k: int = DEFAULT_K) -> ToolChoice:
                 wanted.append(producer.name)
     chosen = tuple(n for n in toolkit.names if n in reasons)
     return ToolChoice(chosen, len(toolkit), {n: reasons[n] for n in chosen})
+
+
+def _closest_by_meaning(toolkit: Toolkit, parts: list[str]) -> list[tuple[str, float] | None]:
+    """Each clause's closest tool by sentence embedding, or Nones without embeddings."""
+    model = embedder()
+    if model is None or not parts:
+        return [None] * len(parts)
+    names = toolkit.names
+    tools = model.tool_vectors(tuple(f"{words(t.name)}: {t.description}" for t in toolkit))
+    return [(names[i], cosine) if cosine >= MIN_COSINE else None
+            for i, cosine in best_by_meaning(model.embed(parts), tools)]
