@@ -169,3 +169,16 @@ def test_the_runs_commands_list_show_rate_and_forget(tmp_path):
     assert wrong.exit_code == 1 and "good or bad" in wrong.output
     assert runner.invoke(app, ["runs", "forget", "9"]).exit_code == 1
     assert "forgot 1 run" in runner.invoke(app, ["runs", "forget", "--all"]).output and len(store) == 0
+
+
+def test_a_store_file_that_is_not_a_database_is_a_clear_error(tmp_path, monkeypatch):
+    broken = tmp_path / "runs.sqlite"
+    broken.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(RunStoreError, match="--no-memory"):
+        RunMemory(broken)
+    monkeypatch.setenv("FOREPLAN_MEMORY", str(broken))
+    from foreplan.cli.common import build_agent
+
+    agent = build_agent("openai:http://127.0.0.1:9#none", None, None, True, 3)  # resolving does not connect
+    assert agent.memory is None  # the run goes on without memory, with a note on stderr
+    assert broken.read_bytes().startswith(b"this is not a database")  # and the file is left as it was

@@ -150,7 +150,11 @@ def build_agent(model: str, caller_model: str | None, tools: list[Path] | None, 
     if all_tools:
         agent.max_tools = None
     if memory:
+        from foreplan.errors import RunStoreError
         from foreplan.memory import RunMemory
 
-        agent.memory = RunMemory()
+        try:
+            agent.memory = RunMemory()
+        except RunStoreError as exc:  # a broken store costs memory, never the run
+            err.print(f"[yellow]Note:[/] memory is off for this run: {escape(str(exc))}", highlight=False)
     return agent

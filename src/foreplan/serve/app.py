@@ -231,9 +231,13 @@ def create_app(settings: ServeSettings | None = None, llms: Mapping[str, LLM] | 
         app.state.runs = RunStore(settings.max_runs)
         app.state.memory = None
         if settings.memory:
+            from foreplan.errors import RunStoreError
             from foreplan.memory import RunMemory
 
-            app.state.memory = RunMemory()
+            try:
+                app.state.memory = RunMemory()
+            except RunStoreError as exc:  # a broken store costs memory, never the server
+                logger.warning("memory is off: %s", exc)
         logger.info("serving %s", ", ".join(f"{a}={m.spec}" for a, m in app.state.models.models.items()) or "no model")
         yield
 
