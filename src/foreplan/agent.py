@@ -128,18 +128,21 @@ class Agent:
     def plan(self, instruction: str) -> PlanResult:
         """Only plan (``foreplan plan``); ``PlanResult.tools`` holds the retrieval's choice."""
         toolkit, choice = self.choose_tools(instruction)
-        result, _, _ = self._plan(self.planner, toolkit, instruction)
+        fingerprint = self.toolkit.fingerprint() if self.memory is not None else ""
+        result, _, _ = self._plan(self.planner, toolkit, instruction, fingerprint)
         result.tools = choice
         return result
 
-    def _plan(self, llm: LLM, toolkit: Toolkit, instruction: str) -> tuple[PlanResult, int | None, list[str]]:
-        """The stored plan of the same task on the same toolkit when it still validates,
-        else a new plan (with similar past runs as examples): (plan, reused run id, notes)."""
+    def _plan(self, llm: LLM, toolkit: Toolkit, instruction: str,
+              fingerprint: str) -> tuple[PlanResult, int | None, list[str]]:
+        """The stored plan of the same task on the same toolkit (``fingerprint``) when it
+        still validates, else a new plan (with similar past runs as examples): (plan,
+        reused run id, notes)."""
         notes: list[str] = []
         examples: tuple[str, ...] = ()
         if self.memory is not None:
             try:
-                stored = self.memory.repeat(instruction, self.toolkit.fingerprint())
+                stored = self.memory.repeat(instruction, fingerprint)
                 if stored is not None:
                     reused = _revalidated(stored.plan, toolkit, self.max_steps)
                     if reused is not None:
@@ -177,7 +180,8 @@ class Agent:
             shown, choice = self.choose_tools(instruction)
             if choice is not None:
                 emit(ToolsChosen(choice))
-            planned, reused_from, notes = self._plan(planner, shown, instruction)
+            fingerprint = self.toolkit.fingerprint() if self.memory is not None else ""  # once: it hashes every schema
+            planned, reused_from, notes = self._plan(planner, shown, instruction, fingerprint)
             emit(PlanReady(planned.plan, planned.attempts, planned.usage, planned.merged, reused_from=reused_from))
             worker = Worker(self.toolkit, FunctionCaller(caller), self.max_workers, on_event=emit,
                             context=RunContext(llm=tools), confirm=self.confirm)
@@ -216,7 +220,7 @@ class Agent:
             usage = {"planner": planner.usage, "caller": caller.usage if caller else Usage(),
                      "solver": solver.usage, "tools": tools.usage}
             seconds = time.perf_counter() - started
-            run_id = self._remember(instruction, plan, evidence, answer, usage, seconds,
+            run_id = self._remember(instruction, fingerprint, plan, evidence, answer, usage, seconds,
                                     completion.finish_reason != "fallback", notes)
             emit(AnswerReady(answer, solver.usage))
             return RunResult(instruction, plan, evidence, answer, usage, seconds, planned.attempts, planned.merged,
@@ -225,13 +229,13 @@ class Agent:
             if writer is not None:
                 writer.close()
 
-    def _remember(self, instruction: str, plan: Plan, evidence: dict[str, Evidence], answer: str,
+    def _remember(self, instruction: str, fingerprint: str, plan: Plan, evidence: dict[str, Evidence], answer: str,
                   usage: dict[str, Usage], seconds: float, answered: bool, notes: list[str]) -> int | None:
         """Store the run; a store that fails costs a note, never the answer."""
         if self.memory is None:
             return None
         try:
-            return self.memory.add(instruction, self.toolkit.fingerprint(), plan, evidence, answer,
+            return self.memory.add(instruction, fingerprint, plan, evidence, answer,
                                    {role: u.to_dict() for role, u in usage.items()}, seconds, answered)
         except RunStoreError as exc:
             notes.append(f"This run was not stored: {exc}")

@@ -92,13 +92,23 @@ def split(ids: list[str]) -> dict[str, list[str]]:
     return {"test": sorted(shuffled[:cut]), "train": sorted(shuffled[cut:])}
 
 
-def scored_records(data_dir: Path, limit: int | None = None) -> list[Record]:
-    """The test split's scorable records, in file order."""
+def split_ids(name: str) -> set[str]:
+    """The record ids of the committed split ``name`` (``test`` or ``train``)."""
     if not SPLIT_FILE.is_file():
         raise ConfigError(f"the TaskBench split {SPLIT_FILE} is missing: run the eval from a clone of foreplan")
-    test = set(json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["test"])
-    records = [_record(row) for row in load_records(data_dir) if str(row["id"]) in test]
-    return [r for r in records if r is not None][:limit]
+    return set(json.loads(SPLIT_FILE.read_text(encoding="utf-8"))[name])
+
+
+def split_records(data_dir: Path, name: str = "test") -> list[Record]:
+    """A split's scorable records, in file order."""
+    ids = split_ids(name)
+    records = [_record(row) for row in load_records(data_dir) if str(row["id"]) in ids]
+    return [r for r in records if r is not None]
+
+
+def scored_records(data_dir: Path, limit: int | None = None) -> list[Record]:
+    """The test split's scorable records, in file order."""
+    return split_records(data_dir, "test")[:limit]
 
 
 def predicted_graph(plan: Plan, toolkit: Toolkit) -> dict[str, list]:
@@ -153,7 +163,8 @@ def gold_plan(row: dict[str, Any]) -> str | None:
 def seed_memory(store: RunMemory, data_dir: Path, toolkit: Toolkit) -> int:
     """Store the train split's gold plans as good past runs on ``toolkit`` (never a test
     record); returns how many were stored."""
-    train = set(json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["train"])
+    train = split_ids("train")
+    fingerprint = toolkit.fingerprint()
     stored = 0
     for row in load_records(data_dir):
         text = gold_plan(row) if str(row["id"]) in train else None
@@ -164,7 +175,7 @@ def seed_memory(store: RunMemory, data_dir: Path, toolkit: Toolkit) -> int:
         except PlanParseError:
             continue
         if all(s.tool in toolkit for s in plan.steps):
-            store.add(row["user_request"], toolkit.fingerprint(), plan, {}, "", {}, 0.0)
+            store.add(row["user_request"], fingerprint, plan, {}, "", {}, 0.0)
             stored += 1
     return stored
 
@@ -225,8 +236,7 @@ def run_taskbench(planner: LLM, data_dir: Path, folder: Path, limit: int | None 
 def retrieval_recall(data_dir: Path, split_name: str = "test", k: int = DEFAULT_K) -> dict[str, Any]:
     """How many of the gold tools retrieval keeps, over a whole split (no model needed)."""
     toolkit = load_toolkit(data_dir)
-    ids = set(json.loads(SPLIT_FILE.read_text(encoding="utf-8"))[split_name])
-    records = [r for r in (_record(row) for row in load_records(data_dir) if str(row["id"]) in ids) if r]
+    records = split_records(data_dir, split_name)
     found = needed = whole = shown = 0
     for record in records:
         chosen = set(choose_tools(toolkit, record.request, k).tools)
@@ -273,7 +283,8 @@ def _tools_line(summary: dict[str, Any]) -> str:
 
 
 def _retrieval_line(summary: dict[str, Any]) -> str:
-    tokens = f" Planner prompt: {summary['prompt_tokens_per_plan']} tokens per plan." if "prompt_tokens_per_plan" in summary else ""
+    tokens = (f" Planner prompt: {summary['prompt_tokens_per_plan']} tokens per plan."
+              if "prompt_tokens_per_plan" in summary else "")
     if "tool_recall" not in summary:
         return f"The planner saw all 40 tools (--all-tools).{tokens}"
     return (f"Tool retrieval showed the planner {summary['tools_shown']} of 40 tools per task on average; it kept "

@@ -62,13 +62,17 @@ def clauses(task: str) -> list[str]:
             parts[-1] = f"{parts[-1]} {part}".strip()
         elif part:
             parts.append(part)
-    return [p for p in parts if p]
+    return parts
 
 
 def rank_tools(toolkit: Toolkit, task: str) -> list[tuple[str, float]]:
     """Every tool that shares a word with ``task``, best match first, with its BM25 score
     (higher is better). Words are stemmed (Porter), so "booking" matches "book"."""
-    return _Index(toolkit).rank(task)
+    index = _Index(toolkit)
+    try:
+        return index.rank(task)
+    finally:
+        index.close()
 
 
 class _Index:
