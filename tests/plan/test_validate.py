@@ -13,6 +13,8 @@ from foreplan.tools.tool import tool
 from foreplan.tools.toolkit import Toolkit
 from foreplan.types import Plan, Step
 
+from lookup_tools import search_airport, search_flights, search_hotels, search_location
+
 TOOL_LIST = "the tools are: search_wiki, query_sql, top_films, convert_currency"
 
 
@@ -217,59 +219,6 @@ def test_a_field_the_producer_does_not_return_gets_one_repair_and_never_loses_th
     assert repaired.attempts == 2 and repaired.plan.steps[1].input == "#E1"
     kept = Planner(ScriptedLLM([wrong, wrong]), toolkit).plan("read twice")  # runs; that step fails as evidence
     assert kept.attempts == 2 and kept.plan.steps[1].input == "#E1.body"
-
-
-class Location(TypedDict):
-    geoId: str
-    name: str
-
-
-class Airport(TypedDict):
-    skyId: str
-    entityId: str
-
-
-@tool
-def search_location(query: str) -> Location:
-    """Find a city or region.
-
-    Args:
-        query: the place's name.
-    """
-    return {"geoId": "g187147", "name": query}
-
-
-@tool
-def search_airport(query: str) -> Airport:
-    """Find an airport.
-
-    Args:
-        query: a city or airport name.
-    """
-    return {"skyId": "CDG", "entityId": "95565050"}
-
-
-@tool
-def search_hotels(geoId: str, checkin: str) -> list:
-    """Hotels in a place.
-
-    Args:
-        geoId: the place's id.
-        checkin: the first night, YYYY-MM-DD.
-    """
-    return []
-
-
-@tool
-def search_flights(originSkyId: str, destinationSkyId: str, date: str) -> list:
-    """Flights between two airports.
-
-    Args:
-        originSkyId: the departure airport's id.
-        destinationSkyId: the arrival airport's id.
-        date: the day, YYYY-MM-DD.
-    """
-    return []
 
 
 def test_an_id_written_from_the_task_names_the_tool_that_returns_it() -> None:

@@ -4,17 +4,18 @@ always-on tools kept, and the planner shown only those (tools/retrieval.py)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypedDict
 
 from foreplan.agent import Agent
 from foreplan.events import PlanReady, ToolsChosen
 from foreplan.llm.scripted import ScriptedLLM
 from foreplan.plan.grammar import DEFAULT_MAX_STEPS, plan_grammar
-from foreplan.tools import llm_tool, tool
+from foreplan.tools import llm_tool
 from foreplan.tools.config import build_toolkit, load_toolkit_config
 from foreplan.tools.embed import embedder, model_folder
 from foreplan.tools.retrieval import DEFAULT_K, THRESHOLD, choose_tools, clauses, rank_tools, words
 from foreplan.tools.toolkit import Toolkit
+
+from lookup_tools import search_hotels, search_location
 
 TASKBENCH_TOML = Path(__file__).resolve().parents[2] / "configs" / "toolkits" / "taskbench.toml"
 
@@ -70,43 +71,17 @@ def test_embeddings_find_the_tool_a_clause_names_in_other_words():
     assert model_folder().joinpath(".verified").is_file()
 
 
-class Place(TypedDict):
-    geoId: str
-    name: str
-
-
-@tool
-def search_location(query: str) -> Place:
-    """Find a city or region.
-
-    Args:
-        query: the place's name.
-    """
-    return {"geoId": "g1", "name": query}
-
-
-@tool
-def search_hotels(geoId: str, checkin: str) -> list:
-    """Hotels to stay at, with prices.
-
-    Args:
-        geoId: the place's id.
-        checkin: the first night, YYYY-MM-DD.
-    """
-    return []
-
-
 def test_always_on_tools_and_the_producers_of_needed_ids_survive_the_cut():
     toolkit = taskbench()
     toolkit.add(llm_tool)
     toolkit.add(search_location)
     toolkit.add(search_hotels)
-    choice = choose_tools(toolkit, "Hotels to stay at in Lisbon", k=1)
+    choice = choose_tools(toolkit, "Search hotels in Lisbon", k=1)
     assert choice.tools == ("LLM", "search_location", "search_hotels")
     assert choice.reasons["LLM"] == "always on"
     assert choice.reasons["search_location"] == "returns geoId, which search_hotels's geoId needs"
     toolkit.always_on = frozenset()
-    assert "LLM" not in choose_tools(toolkit, "Hotels to stay at in Lisbon", k=1).tools
+    assert "LLM" not in choose_tools(toolkit, "Search hotels in Lisbon", k=1).tools
 
 
 def test_the_agent_plans_on_the_chosen_tools_and_reports_the_choice():
