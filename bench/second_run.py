@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from _results import record  # bench/_results.py: collected by bench/run_all.py
 

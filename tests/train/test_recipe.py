@@ -153,8 +153,9 @@ def test_runs_under_accelerate_launch_with_two_cpu_processes(tiny_model, alpaca_
     assert done.returncode == 0, done.stderr[-2000:]
     logged = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in logged] == [1, 2, 3, 4]  # one writer: no duplicated lines
-    # 12 rows in batches of 2 = 6 micro-batches per epoch; two processes take two per step.
-    assert logged[0]["epoch"] == pytest.approx(2 / 6, abs=1e-3)
+    # The 12 examples pack into one row, one micro-batch per epoch; two processes take two per step.
+    assert "packing: 12 examples in 1 row " in done.stdout + done.stderr
+    assert [r["epoch"] for r in logged] == pytest.approx([2.0, 4.0, 6.0, 8.0], abs=1e-3)
     assert (out / "adapter_model.safetensors").exists()
 
 

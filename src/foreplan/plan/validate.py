@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from foreplan.errors import ToolError
 from foreplan.tools.call_syntax import references_in, written_arguments

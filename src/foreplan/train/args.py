@@ -55,6 +55,11 @@ class TrainArgs(BaseModel):
     eval_steps: int | None = None
     val_size: float = Field(0.0, ge=0.0)
     cutoff_len: int = Field(1024, ge=8)
+    #: Pack whole examples into rows of ``cutoff_len`` tokens, none attending to another
+    #: (``train/packing.py``). Unset: on wherever the loaded model proves it exact.
+    packing: bool | None = None
+    #: LLaMA-Factory's name for packing without cross-attention: foreplan's only kind.
+    neat_packing: bool = False
     seed: int = 42
     resume_from_checkpoint: str | None = None
     train_on_prompt: bool = False
@@ -75,6 +80,8 @@ class TrainArgs(BaseModel):
             raise ValueError("quantization_bit must be 4 or 8")
         if self.quantization_bit and self.finetuning_type == "lora":
             self.finetuning_type = "qlora"  # LLaMA-Factory spells QLoRA as lora + quantization_bit
+        if self.neat_packing and self.packing is False:
+            raise ValueError("neat_packing asks for packing, which --packing false turns off")
         if self.gradient_checkpointing is None:
             self.gradient_checkpointing = self.finetuning_type == "qlora"
         return self

@@ -1,8 +1,11 @@
-"""Which examples go into which step, how they are padded, and the loss on them.
+"""Which examples go into which step, how they are laid out, and the loss on them.
 
-The order of micro-batches is a pure function of the seed, so a resumed run needs only
-the step number to continue where it stopped. The loss computes logits only where a
-label is (``logits_to_keep``): on Qwen's 151k vocabulary that halves a CPU step.
+A micro-batch is a list of rows, and a row a list of example indices: one example per
+row when padded, several when packed (``packing.py``). The order of micro-batches is a
+pure function of the seed, so a resumed run needs only the step number to continue where
+it stopped. The loss computes logits only at labelled positions, gathered across the
+batch, and in chunks when there are many: on Qwen's 151k vocabulary the output layer
+is a quarter of the 0.5B's weights, and its logits the largest tensor of a step.
 """
 
 from __future__ import annotations
@@ -13,6 +16,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from foreplan.train.mask import IGNORE_INDEX, Encoded
+from foreplan.train.packing import Row, collate_packed, pack
+
+#: Labelled positions whose logits are computed at once; more are done in chunks that are
+#: recomputed in backward, so a step never holds more than this many rows of logits
+#: (2,048 × 151,936 fp32 = 1.2 GiB).
+LOGIT_CHUNK = 2048
+#: Micro-batches whose packed rows are grouped by length (transformers uses 50 too).
+GROUP_WINDOW = 50
 
 
 def micro_batches(n_examples: int, batch_size: int, epochs: float, seed: int) -> list[list[int]]:
@@ -30,6 +41,39 @@ def micro_batches(n_examples: int, batch_size: int, epochs: float, seed: int) ->
     return batches[:wanted]
 
 
+def packed_micro_batches(lengths: Sequence[int], capacity: int, rows_per_batch: int, epochs: float,
+                         seed: int) -> list[list[Row]]:
+    """Rows of packed examples per micro-batch: each epoch packs afresh (seed + epoch).
+
+    A micro-batch is padded to its longest row, so rows of like length go together: each
+    window of ``GROUP_WINDOW`` micro-batches' rows is sorted by length before it is cut
+    (transformers' ``group_by_length`` does the same with examples), and the micro-batches
+    are shuffled again after.
+    """
+    per_epoch = math.ceil(len(pack(lengths, capacity, seed)) / rows_per_batch)
+    wanted = max(1, math.ceil(per_epoch * epochs))
+    batches: list[list[Row]] = []
+    epoch = 0
+    while len(batches) < wanted:
+        rows = pack(lengths, capacity, seed + epoch)
+        size = lambda row: sum(lengths[i] for i in row)  # noqa: E731
+        window = GROUP_WINDOW * rows_per_batch
+        grouped = [row for w in range(0, len(rows), window) for row in sorted(rows[w:w + window], key=size)]
+        cut = [grouped[i:i + rows_per_batch] for i in range(0, len(grouped), rows_per_batch)]
+        random.Random(seed + epoch).shuffle(cut)
+        batches += cut
+        epoch += 1
+    return batches[:wanted]
+
+
+def layout(lengths: Sequence[int], batch_size: int, epochs: float, seed: int,
+           packed_to: int | None) -> list[list[Row]]:
+    """The run's micro-batches: packed into rows of ``packed_to`` tokens, or one example a row."""
+    if packed_to:
+        return packed_micro_batches(lengths, packed_to, batch_size, epochs, seed)
+    return [[[i] for i in batch] for batch in micro_batches(len(lengths), batch_size, epochs, seed)]
+
+
 def steps_for(n_batches: int, accumulation: int, world: int, max_steps: int) -> int:
     """Optimizer steps: all full groups of micro-batches, or ``max_steps`` when set (the
     batch order then wraps around)."""
@@ -38,8 +82,8 @@ def steps_for(n_batches: int, accumulation: int, world: int, max_steps: int) -> 
     return max(1, n_batches // (accumulation * world))
 
 
-def batch_for(batches: Sequence[list[int]], step: int, accumulation_index: int, accumulation: int,
-              rank: int, world: int) -> list[int]:
+def batch_for(batches: Sequence[list[Row]], step: int, accumulation_index: int, accumulation: int,
+              rank: int, world: int) -> list[Row]:
     """The micro-batch a process takes at one step: processes share a step's group."""
     index = (step * world + rank) * accumulation + accumulation_index
     return batches[index % len(batches)]
@@ -60,24 +104,48 @@ def collate(examples: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
             "attention_mask": torch.tensor(attention)}
 
 
-def loss_on_labels(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
-    """Mean cross-entropy over labelled tokens, computing logits only where they are needed;
-    also returns how many tokens carried a label."""
-    import torch.nn.functional as F
+def collate_rows(rows: Sequence[Sequence[Encoded]], pad_id: int, packed: bool) -> dict[str, Any]:
+    """A micro-batch's tensors: packed rows, or one padded example per row."""
+    if packed:
+        return collate_packed(rows, pad_id)
+    return collate([e for row in rows for e in row], pad_id)
 
+
+def loss_on_labels(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
+    """Mean cross-entropy over labelled tokens, and how many tokens carried a label.
+
+    The model runs once for its last hidden states (``logits_to_keep=1``: one logit row
+    per sequence); the output layer then runs only at labelled positions, gathered
+    across rows, in chunks of ``LOGIT_CHUNK``.
+    """
     labels = batch["labels"]
-    wanted = (labels[:, 1:] != IGNORE_INDEX).any(dim=0).nonzero().flatten()
-    count = int((labels[:, 1:] != IGNORE_INDEX).sum())
+    labelled = labels[:, 1:] != IGNORE_INDEX
+    count = int(labelled.sum())
     if count == 0:
         zero = sum(p.sum() for p in model.parameters() if p.requires_grad) * 0.0
         return zero, 0
-    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                logits_to_keep=wanted, use_cache=False)
-    logits = out.logits.float()
-    targets = labels[:, wanted + 1]
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                           ignore_index=IGNORE_INDEX, reduction="sum")
-    return loss / count, count
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
+    out = model(**inputs, output_hidden_states=True, logits_to_keep=1, use_cache=False)
+    hidden = out.hidden_states[-1][:, :-1][labelled]
+    head = getattr(model, "module", model).get_output_embeddings()  # under DDP, the wrapped model's
+    return cross_entropy_sum(head, hidden, labels[:, 1:][labelled]) / count, count
+
+
+def _chunk_loss(head: Any, hidden: Any, targets: Any) -> Any:
+    import torch.nn.functional as F
+
+    return F.cross_entropy(head(hidden).float(), targets, reduction="sum")
+
+
+def cross_entropy_sum(head: Any, hidden: Any, targets: Any) -> Any:
+    """Summed cross-entropy of ``head(hidden)``; beyond ``LOGIT_CHUNK`` positions, chunk by
+    chunk with each chunk's logits recomputed in backward instead of kept."""
+    if len(targets) <= LOGIT_CHUNK:
+        return _chunk_loss(head, hidden, targets)
+    from torch.utils.checkpoint import checkpoint
+
+    return sum(checkpoint(_chunk_loss, head, h, t, use_reentrant=False)
+               for h, t in zip(hidden.split(LOGIT_CHUNK), targets.split(LOGIT_CHUNK)))
 
 
 def split_validation(n: int, val_size: float, seed: int) -> tuple[list[int], list[int]]:
@@ -95,15 +163,18 @@ def to_device(batch: dict[str, Any], device: Any) -> dict[str, Any]:
     return {k: v.to(device) for k, v in batch.items()}
 
 
-def evaluate(model: Any, examples: Sequence[Encoded], batch_size: int, pad_id: int, device: Any) -> float:
-    """Token-weighted mean loss on held-out examples."""
+def evaluate(model: Any, examples: Sequence[Encoded], batch_size: int, pad_id: int, device: Any,
+             packed_to: int | None = None) -> float:
+    """Token-weighted mean loss on held-out examples (packed as training is: it is exact)."""
     import torch
 
     total, tokens = 0.0, 0
+    batches = layout([len(e.input_ids) for e in examples], batch_size, 1.0, 0, packed_to)
     model.eval()
     with torch.no_grad():
-        for i in range(0, len(examples), batch_size):
-            loss, count = loss_on_labels(model, to_device(collate(examples[i:i + batch_size], pad_id), device))
+        for rows in batches:
+            batch = collate_rows([[examples[i] for i in row] for row in rows], pad_id, packed_to is not None)
+            loss, count = loss_on_labels(model, to_device(batch, device))
             total += float(loss) * count
             tokens += count
     model.train()

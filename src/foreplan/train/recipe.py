@@ -26,7 +26,7 @@ from foreplan.train.args import TrainArgs, notices
 from foreplan.train.checkpoint import resolve_resume, restore, save_checkpoint, save_weights
 from foreplan.train.datasets import load_datasets
 from foreplan.train.formats import flatten_tool_calls
-from foreplan.train.mask import IGNORE_INDEX, encode
+from foreplan.train.mask import IGNORE_INDEX, Encoded, encode
 from foreplan.train.setup import (choose_template, enable_checkpointing, load_model, load_tokenizer, make_trainable,
                                   trainable_summary)
 from foreplan.train.source import check_memory, check_targets, resolve_source
@@ -58,6 +58,45 @@ def _scheduler(args: TrainArgs, optimizer: Any, steps: int) -> Any:
     return get_scheduler(args.lr_scheduler_type, optimizer, num_warmup_steps=warmup, num_training_steps=steps)
 
 
+def encode_all(conversations: list[Any], template: Any, tokenizer: Any, args: TrainArgs) -> list[Encoded]:
+    """Token ids and loss labels of every conversation, as the template renders it (tool
+    calls flattened to text for a template that has no tool syntax)."""
+    tool_aware = "tool_calls" in (template.source or "")
+    return [encode(c if tool_aware else flatten_tool_calls(c), template,
+                   lambda t: tokenizer.encode(t, add_special_tokens=False), args.train_on_prompt, args.cutoff_len)
+            for c in conversations]
+
+
+def _packing(args: TrainArgs, model: Any, train_set: list[Encoded], talk: Say) -> int | None:
+    """The row length to pack to, or None for padded batches.
+
+    Packing is on unless ``--packing false``, and only where the loaded model proves it
+    exact; asked for explicitly on a model that fails the check, it is an error.
+    """
+    from foreplan.train.packing import packing_is_exact, real_share
+
+    if args.packing is False:
+        return None
+    device = next(model.parameters()).device
+    if not packing_is_exact(model, train_set, device):
+        if args.packing or args.neat_packing:
+            raise TrainError("--packing: this model's attention does not restart at each example's first "
+                             "position, so packed examples would see each other; pass --packing false.")
+        talk("note: packing is off: this model's attention does not keep packed examples apart, so every "
+             "micro-batch is padded to its longest example instead.")
+        return None
+    lengths = [len(e.input_ids) for e in train_set]
+    size = args.per_device_train_batch_size
+    packed = B.layout(lengths, size, 1.0, args.seed, args.cutoff_len)
+    padded = B.layout(lengths, size, 1.0, args.seed, None)
+    rows = sum(len(b) for b in packed)
+    talk(f"packing: {len(train_set)} examples in {rows} row{'s' if rows != 1 else ''} of up to {args.cutoff_len} "
+         f"tokens, {100 * real_share(packed, lengths):.0f}% of computed tokens real (padded batches of {size}: "
+         f"{100 * real_share(padded, lengths):.0f}%); a micro-batch is {size} row{'s' if size > 1 else ''}; "
+         "--packing false pads examples instead")
+    return args.cutoff_len
+
+
 def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> TrainResult:
     import torch
 
@@ -83,13 +122,7 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
     # ── setup: tokenizer, template, examples, model ──────────────────────────────────────
     tokenizer = load_tokenizer(source)
     template = choose_template(args.template, tokenizer)
-    tool_aware = "tool_calls" in (template.source or "")
-    examples = []
-    for conversation in data.conversations:
-        if not tool_aware:
-            conversation = flatten_tool_calls(conversation)
-        examples.append(encode(conversation, template, lambda t: tokenizer.encode(t, add_special_tokens=False),
-                               args.train_on_prompt, args.cutoff_len))
+    examples = encode_all(data.conversations, template, tokenizer, args)
     truncated = [e for e in examples if e.truncated]
     if truncated:
         talk(f"{len(truncated)} of {len(examples)} examples were longer than --cutoff_len {args.cutoff_len} and were "
@@ -100,12 +133,13 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
     examples = kept
     if not examples:
         raise TrainError("No example keeps a response token after truncation: raise --cutoff_len.")
-    longest = max(len(e.input_ids) for e in examples)
-    need = check_memory(source, args.finetuning_type, args.per_device_train_batch_size, longest, cuda,
-                        bool(args.gradient_checkpointing))
     train_ids, val_ids = B.split_validation(len(examples), args.val_size, args.seed)
     train_set = [examples[i] for i in train_ids]
     val_set = [examples[i] for i in val_ids]
+    lengths = [len(e.input_ids) for e in train_set]
+    longest = args.cutoff_len if args.packing is not False else max(lengths)
+    need = check_memory(source, args.finetuning_type, args.per_device_train_batch_size, longest, cuda,
+                        bool(args.gradient_checkpointing))
     talk(f"{source.name}: {source.parameters / 1e6:.0f}M parameters ({source.architecture}); {len(train_set)} "
          f"training examples, {len(val_set)} validation; estimated peak memory {need / 2**30:.1f} GiB")
 
@@ -119,7 +153,8 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                   lr=args.learning_rate, weight_decay=args.weight_decay)
     world, rank = accelerator.num_processes, accelerator.process_index
-    order = B.micro_batches(len(train_set), args.per_device_train_batch_size, args.num_train_epochs, args.seed)
+    packed_to = _packing(args, model, train_set, talk)
+    order = B.layout(lengths, args.per_device_train_batch_size, args.num_train_epochs, args.seed, packed_to)
     steps = B.steps_for(len(order), args.gradient_accumulation_steps, world, args.max_steps)
     scheduler = _scheduler(args, optimizer, steps)
     start, history = 0, []
@@ -149,14 +184,15 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
         for step in range(start, steps):
             step_loss = 0.0
             for a in range(args.gradient_accumulation_steps):
-                picked = B.batch_for(order, step, a, args.gradient_accumulation_steps, rank, world)
-                batch = B.to_device(B.collate([train_set[i] for i in picked], pad_id), accelerator.device)
+                rows = [[train_set[i] for i in row]
+                        for row in B.batch_for(order, step, a, args.gradient_accumulation_steps, rank, world)]
+                batch = B.to_device(B.collate_rows(rows, pad_id, packed_to is not None), accelerator.device)
                 sync = a == args.gradient_accumulation_steps - 1
                 with accelerator.no_sync(model) if not sync else nullcontext():
                     loss, count = B.loss_on_labels(model, batch)
                     accelerator.backward(loss / args.gradient_accumulation_steps)
                 step_loss += float(loss.detach()) / args.gradient_accumulation_steps
-                window_tokens += int(batch["attention_mask"].sum())
+                window_tokens += sum(len(e.input_ids) for row in rows for e in row)
             accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
             optimizer.step()
             scheduler.step()
@@ -173,7 +209,7 @@ def run_training(args: TrainArgs, say: Say = print, progress: bool = True) -> Tr
                           "tokens_per_s": round(window_tokens * world / seconds, 1), "seconds": round(seconds, 3)}
                 if val_set and (done == steps or done % (args.eval_steps or args.save_steps) == 0):
                     record["eval_loss"] = round(B.evaluate(model, val_set, args.per_device_eval_batch_size,
-                                                           pad_id, accelerator.device), 6)
+                                                           pad_id, accelerator.device, packed_to), 6)
                 history.append(record)
                 bar.log(record)
                 if main:
