@@ -36,6 +36,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "prompt_lookup": ([], ["--questions", "4", "--configs", "3/3"]),
     "serve": ([], ["--reps", "3", "--clients", "1", "4"]),
     "train_step": ([], ["--steps", "2", "--seq", "256"]),
+    "train_packing": ([], ["--examples", "6", "--batch", "2"]),
     "qlora_memory": ([], ["--steps", "3", "--seq", "256"]),  # says so and exits 0 without CUDA
 }
 

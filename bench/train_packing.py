@@ -12,8 +12,8 @@ planner adapter's training set, encoded by the recipe's own ``encode_all``):
 - *foreplan, packed*: the recipe now: packed rows, logits only at labelled positions.
 
 Tokens/s counts real tokens (not padding). The share of peak divides 4·N·T per second
-(LoRA: forward and the activations' backward, no weight gradients) by a bf16 matmul's
-FLOP/s measured in this process. Prints the ratio packed / padded (target ≥ 1.5) and
+(LoRA: forward and the activations' backward, no weight gradients; N all weights but the
+input embedding) by a bf16 matmul's FLOP/s measured in this process. Prints the ratio packed / padded (target ≥ 1.5) and
 packed / plain (≥ 1.0).
 """
 
@@ -88,7 +88,8 @@ def main() -> None:
     model = make_trainable(load_model(source, cuda=False, quantize_4bit=False), args)
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
-    n_params = sum(p.numel() for p in model.parameters())
+    # N counts the weights a token is multiplied with: all but the input embedding (a lookup).
+    n_params = sum(p.numel() for p in model.parameters()) - model.get_input_embeddings().weight.numel()
 
     def padded() -> list[dict]:
         return [B.collate([examples[i] for row in rows for i in row], pad_id)
@@ -120,7 +121,7 @@ def main() -> None:
         print(f"  {name}: {seconds:.1f} s", flush=True)
 
     peak = matmul_peak()
-    print(f"\n{opts.model} ({n_params / 1e6:.0f}M), LoRA r={args.lora_rank} on {args.lora_target}, "
+    print(f"\n{opts.model} ({n_params / 1e6:.0f}M weights besides the input embedding), LoRA r={args.lora_rank} on {args.lora_target}, "
           f"{opts.examples} planner examples ({real:,} tokens, {min(lengths)}–{max(lengths)} each), micro-batches of "
           f"{opts.batch}, rows of {args.cutoff_len}; torch threads {torch.get_num_threads()}; bf16 matmul "
           f"{peak / 1e9:.0f} GFLOP/s\n")
