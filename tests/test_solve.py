@@ -143,3 +143,17 @@ def test_the_plans_step_numbers_are_no_support_for_an_answer():
     plan = parse_plan("Plan: 1. Count.\n#E1 = count_letter[text='otter', letter='t']")
     known = supported_numbers("How many t are in 'otter'?", plan, {"E1": Evidence("E1", Status.OK, 2)})
     assert invented_numbers("1", known) == ["1"] and invented_numbers("2", known) == []
+
+
+def test_results_of_one_tool_are_written_out_in_order():
+    plan = parse_plan("Plan: desk\n#E1 = item_price[desk]\nPlan: backpack\n#E2 = item_price[backpack]\n"
+                      "Plan: mug\n#E3 = item_price[mug]\nPlan: sum\n#E4 = calculator[#E1 + #E2]")
+    evidence = {"E1": Evidence("E1", Status.OK, 59.9), "E2": Evidence("E2", Status.OK, 249.0),
+                "E3": Evidence("E3", Status.OK, 59.9), "E4": Evidence("E4", Status.OK, 308.9)}
+    prompt = Solver(ScriptedLLM([])).prompt("Which costs more, a desk or a backpack?", plan, evidence)[0]["content"]
+    assert "Results of the same tool, largest first:\nitem_price: #E2 249.0 > #E1 59.9 = #E3 59.9\n" in prompt
+    assert "calculator:" not in prompt  # one result of a tool compares with nothing
+    failed = {**evidence, "E2": Evidence("E2", Status.ERROR, error="no such item")}
+    prompt = Solver(ScriptedLLM([])).prompt("Which costs more?", plan, failed)[0]["content"]
+    assert "item_price: #E1 59.9 = #E3 59.9" in prompt and "249" not in prompt.split("largest first")[1]
+    assert "largest first" not in _prompt({"E1": Evidence("E1", Status.OK, {"body": "b"})})
