@@ -56,7 +56,8 @@ def test_full_and_freeze_train_plain_weights(tiny_model, alpaca_dir, tmp_path, k
 def test_resume_after_kill_9_continues_the_same_loss_curve(tiny_model, alpaca_dir, tmp_path):
     def command(out: Path, *extra: str) -> list[str]:
         return [sys.executable, "-m", "foreplan.cli.train", *_argv(tiny_model, alpaca_dir, out, "--max_steps", "60",
-                                                                  "--save_steps", "10", "--lora_dropout", "0.1", *extra)]
+                                                                  "--save_steps", "10", "--lora_dropout", "0.1",
+                                                                  "--cutoff_len", "96", *extra)]  # packed rows
 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     straight = tmp_path / "straight"
