@@ -233,3 +233,44 @@ def test_an_id_written_from_the_task_names_the_tool_that_returns_it() -> None:
                          "Plan: hotels.\n#E2 = search_hotels[geoId=#E1.geoId, checkin='2025-05-01']")
     assert validate_plan(chained, toolkit) == []
     assert "Returns: an object with geoId, name." in toolkit.describe()[0]
+
+
+@tool
+def fetch_page(url: str) -> dict:
+    """Fetch a web page.
+
+    Args:
+        url: the page's address.
+
+    Returns:
+        title, text.
+    """
+    return {"title": "", "text": ""}
+
+
+@tool
+def read_mail(folder: str = "inbox", part: str = "body") -> dict:
+    """Read the newest message.
+
+    Args:
+        folder: the mail folder, e.g. inbox.
+        part: what to read: subject or body.
+
+    Returns:
+        sender (an address), subject, body.
+    """
+    return {}
+
+
+def test_a_field_of_the_tools_own_result_written_as_its_input_is_named() -> None:
+    kit = Toolkit([fetch_page, read_mail])
+    found = problems('#E1 = fetch_page["text"]', kit)
+    assert codes(found) == [("E1", "result_field_as_input")]
+    assert found[0].message == ("'text' is a field of what fetch_page returns, not an input; fetch_page takes url "
+                                "(the page's address). A later step can use the field as #E<n>.text")
+    assert codes(problems('#E1 = fetch_page["title", "https://shop.example.com/w"]', kit)) == [
+        ("E1", "result_field_as_input")]
+    assert problems("#E1 = fetch_page[https://shop.example.com/text]", kit) == []
+    # a word an argument's description offers as a value is an input after all
+    assert problems('#E1 = read_mail["inbox", "body"]', kit) == []
+    assert codes(problems('#E1 = read_mail["sender"]', kit)) == [("E1", "result_field_as_input")]

@@ -238,7 +238,11 @@ def test_read_write_mode_can_write(tmp_path: Path, movies: Path) -> None:
     scratch = tmp_path / "scratch.db"
     shutil.copyfile(movies, scratch)
     writer = make_query_sql(f"sqlite:///{scratch}", read_only=False)
-    assert writer(sql="DELETE FROM omdb")["columns"] == []
+    assert writer.description.startswith("Run one SQL statement on the sqlite database: a SELECT returns its rows; "
+                                         "INSERT, UPDATE or DELETE changes rows")
+    deleted = writer(sql="DELETE FROM omdb")
+    assert deleted["columns"] == [] and deleted["rows_changed"] > 0
+    assert "rows_changed" not in writer(sql="SELECT count(*) AS n FROM omdb")
     assert make_query_sql(f"sqlite:///{scratch}")(sql="SELECT count(*) AS n FROM omdb")["rows"] == [{"n": 0}]
 
 

@@ -7,6 +7,7 @@ at once when it is asked to repair its plan.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from foreplan.errors import ToolError
@@ -22,7 +23,7 @@ class Problem:
     code: str
     """unknown_tool, duplicate_id, empty_input, undefined_reference, forward_reference,
     self_reference, cycle, bad_input, no_such_field, untrusted_sensitive, needs_producer,
-    too_many_steps"""
+    result_field_as_input, too_many_steps"""
     message: str
 
     def __str__(self) -> str:
@@ -78,6 +79,9 @@ def validate_plan(plan: Plan, toolkit: Toolkit, max_steps: int | None = None) ->
                 problems.append(Problem(step.id, "bad_input", problem))
         if tool is not None:
             problems += [Problem(step.id, "needs_producer", p) for p in _producer_problems(tool, step.input, toolkit)]
+            problem = _result_field_problem(tool, step.input)
+            if problem:
+                problems.append(Problem(step.id, "result_field_as_input", problem))
     cycle = _find_cycle(plan)
     if cycle:
         problems.append(Problem(cycle[0], "cycle", "steps depend on each other in a circle: " + " -> ".join(f"#{c}" for c in cycle)))
@@ -124,6 +128,50 @@ def _producer_problems(tool: Tool, text: str, toolkit: Toolkit) -> list[str]:
                         f"{value!r} is written from the task: call {producer.name} first and pass "
                         f"#E<n>.{field}")
     return problems
+
+
+_QUOTED = re.compile(r'"([^"]*)"|\'([^\']*)\'')
+_NAMED_PART = re.compile(r"(?:and )?([A-Za-z_]\w*)(?: \([^()]*\))?\.?")
+
+
+def result_names(tool: Tool) -> list[str]:
+    """The fields of what ``tool`` returns: its return type's, or those its ``Returns:``
+    text lists as names, each perhaps with a note ("sender, subject, body.", "iso (ISO
+    8601), date (YYYY-MM-DD)"); none when that text is prose."""
+    fields = tool.return_fields
+    if fields is not None:
+        return fields
+    parts, depth, start, text = [], 0, 0, tool.returns.strip()
+    for i, char in enumerate(text):  # split at the commas outside parentheses
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    names = [m.group(1) for part in parts if (m := _NAMED_PART.fullmatch(part))]
+    return names if text and len(names) == len(parts) else []
+
+
+def _result_field_problem(tool: Tool, text: str) -> str | None:
+    """A step input that names a field of the tool's own result (``fetch_page["text"]``,
+    ``send_email["status", ...]``): a small planner copies the ``Returns:`` list into the
+    input, where the argument (the page's address) belongs. Not when an argument's
+    description names that word as a value it takes."""
+    names = {n.lower(): n for n in result_names(tool)}
+    if not names:
+        return None
+    stripped = text.strip()
+    literals = [a or b for a, b in _QUOTED.findall(stripped)] or [stripped]
+    described = " ".join(f.description or "" for f in tool.args_model.model_fields.values()).lower()
+    for literal in literals:
+        name = names.get(literal.strip().lower())
+        if name is None or re.search(rf"\b{re.escape(name.lower())}\b", described):
+            continue
+        arguments = "; ".join(f"{a} ({f.description.rstrip('.')})" if f.description else a
+                              for a, f in tool.args_model.model_fields.items())
+        return (f"{literal.strip()!r} is a field of what {tool.name} returns, not an input; {tool.name} takes "
+                f"{arguments}. A later step can use the field as #E<n>.{name}")
+    return None
 
 
 def _untrusted_problem(tool: Tool, text: str, toolkit: Toolkit) -> str | None:

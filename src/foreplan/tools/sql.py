@@ -252,6 +252,7 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
                     result = conn.exec_driver_sql(statement)
                     columns = _unique(list(result.keys())) if result.returns_rows else []
                     fetched = result.fetchmany(max_rows + 1) if result.returns_rows else []
+                    changed = None if result.returns_rows else max(result.rowcount, 0)
                     if not read_only:  # the caller asked to write
                         conn.commit()
                 finally:
@@ -261,7 +262,8 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
         except sa.exc.DBAPIError as exc:
             raise _explain(exc) from exc
         rows = [{c: to_json_value(v) for c, v in zip(columns, row, strict=True)} for row in fetched[:max_rows]]
-        return {"columns": columns, "rows": rows, "row_count": len(rows), "truncated": len(fetched) > max_rows}
+        answer = {"columns": columns, "rows": rows, "row_count": len(rows), "truncated": len(fetched) > max_rows}
+        return answer if changed is None else {**answer, "rows_changed": changed}
 
     def _explain(exc: sa.exc.DBAPIError) -> ToolError:
         pg8000 = exc.orig.args[0] if exc.orig.args and isinstance(exc.orig.args[0], dict) else {}
@@ -280,14 +282,22 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
 
     schema = _schema_for_prompt(engine)
     table = schema.split("(", 1)[0] if schema else "table_name"
-    run.__doc__ = f"""Run one {"read-only " if read_only else ""}SQL query on the {backend} database and return its rows.
+    # A writable database says so: a planner told only "query ... return its rows" stores a
+    # row in a file instead (the injection suite's store-the-mail task, before this).
+    what = ("Run one read-only SQL query on the {b} database and return its rows." if read_only else
+            "Run one SQL statement on the {b} database: a SELECT returns its rows; INSERT, UPDATE or DELETE "
+            "changes rows and says how many.").format(b=backend)
+    example = (f"SELECT * FROM {table} WHERE ... LIMIT 10" if read_only else
+               f"SELECT * FROM {table} WHERE ... LIMIT 10, or INSERT INTO {table} (...) VALUES (...)")
+    run.__doc__ = f"""{what}
     {f"Tables: {schema}." if schema else "Its tables are listed by the query SHOW TABLES (MySQL) or in sqlite_master."}
 
     Args:
-        sql: one SELECT statement in the {backend} dialect, e.g. SELECT * FROM {table} WHERE ... LIMIT 10.
+        sql: one {"SELECT " if read_only else ""}statement in the {backend} dialect, e.g. {example}.
 
     Returns:
-        dict with columns, rows (a list of {{column: value}}), row_count and truncated.
+        dict with columns, rows (a list of {{column: value}}), row_count and truncated{"" if read_only else
+                                                                                      "; rows_changed for a write"}.
     """
     made = tool(run, name="query_sql", timeout=timeout_s + 5, side_effects=not read_only, render_reference=sql_literal)
     return dataclasses.replace(made, resource=ConnectionPool(engine))  # query_sql.close() closes the pool
