@@ -153,25 +153,31 @@ def result_names(tool: Tool) -> list[str]:
 
 
 def _result_field_problem(tool: Tool, text: str) -> str | None:
-    """A step input that names a field of the tool's own result (``fetch_page["text"]``,
-    ``send_email["status", ...]``): a small planner copies the ``Returns:`` list into the
-    input, where the argument (the page's address) belongs. Not when an argument's
-    description names that word as a value it takes."""
+    """A step input that only names fields of the tool's own result (``fetch_page["text"]``,
+    ``read_inbox["body"]``): a small planner copies the ``Returns:`` list into the input,
+    where the argument (the page's address) belongs. An input with anything else in it
+    (``fetch_page["title", "https://..."]``) is left to the caller, which finds the
+    address; so is a word that names an argument or that an argument's description
+    offers as a value."""
     names = {n.lower(): n for n in result_names(tool)}
-    if not names:
+    if not names or find_references(text):
         return None
     stripped = text.strip()
-    literals = [a or b for a, b in _QUOTED.findall(stripped)] or [stripped]
-    described = " ".join(f.description or "" for f in tool.args_model.model_fields.values()).lower()
-    for literal in literals:
-        name = names.get(literal.strip().lower())
-        if name is None or re.search(rf"\b{re.escape(name.lower())}\b", described):
-            continue
-        arguments = "; ".join(f"{a} ({f.description.rstrip('.')})" if f.description else a
-                              for a, f in tool.args_model.model_fields.items())
-        return (f"{literal.strip()!r} is a field of what {tool.name} returns, not an input; {tool.name} takes "
-                f"{arguments}. A later step can use the field as #E<n>.{name}")
-    return None
+    literals = [(a or b).strip() for a, b in _QUOTED.findall(stripped)] or [stripped]
+    params = tool.args_model.model_fields
+    described = " ".join(f.description or "" for f in params.values()).lower()
+
+    def field_only(literal: str) -> bool:
+        word = literal.lower()
+        return word in names and word not in params and not re.search(rf"\b{re.escape(word)}\b", described)
+
+    if not all(field_only(literal) for literal in literals):
+        return None
+    arguments = "; ".join(f"{a} ({f.description.rstrip('.')})" if f.description else a for a, f in params.items())
+    fields = ", ".join(repr(literal) for literal in literals)
+    return (f"{fields} {'is a field' if len(literals) == 1 else 'are fields'} of what {tool.name} returns, not an "
+            f"input; {tool.name} takes {arguments}. A later step can use a field as "
+            f"#E<n>.{names[literals[0].lower()]}")
 
 
 def _untrusted_problem(tool: Tool, text: str, toolkit: Toolkit) -> str | None:
