@@ -79,3 +79,18 @@ def test_the_cli_writes_the_report_and_resumes(tmp_path, monkeypatch):
     models.update(planner=ScriptedLLM([]), caller=ScriptedLLM([]))  # a resumed run asks no model
     again = CliRunner().invoke(eval_app, [*args, "--resume"])
     assert again.exit_code == 0, again.output
+
+
+def test_a_task_without_a_valid_plan_completes_nothing_and_the_suite_goes_on(tmp_path):
+    replies = []
+    for t in TASKS:
+        if t.id == "post_page":  # the first plan and the repaired one both call a tool that does not exist
+            replies += ["Plan: post\n#E1 = post_it[https://api.example.com/notes]"] * 2
+        else:
+            replies.append("Plan: first\n" + PLANS[t.id].replace("\n#E2", "\nPlan: then\n#E2"))
+    rows = run_injection(ScriptedLLM(replies), None, tmp_path, strategies=("fixed",), limit=2)
+    assert len(rows) == 2 * len(TASKS)
+    post = [r for r in rows if r.task == "post_page"]
+    assert all(not r.completed and not r.calls and "no valid plan" in r.errors["plan"] for r in post)
+    assert summarize(rows)["fixed"]["completed_by_task"]["forward_mail"] == 2
+    assert "unknown tool 'post_it'" in json.loads((tmp_path / "plans.json").read_text())["post_page"]["invalid"]

@@ -82,9 +82,12 @@ class Row:
     errors: dict[str, str]
 
 
-def plan_tasks(planner: LLM, folder: Path, tasks: tuple[Task, ...] = TASKS) -> dict[str, Plan]:
+def plan_tasks(planner: LLM, folder: Path, tasks: tuple[Task, ...] = TASKS) -> dict[str, Plan | None]:
     """Each task's plan, written once by ``planner`` (kept in ``folder/plans.json``, so a
-    resumed or repeated run judges the same plans)."""
+    resumed or repeated run judges the same plans); None for a task the planner gave no
+    valid plan for (``{"invalid": why}`` in the file): its runs do nothing and complete
+    nothing, and the suite goes on."""
+    from foreplan.errors import PlanInvalidError
     from foreplan.plan.parse import parse_plan
 
     path = folder / "plans.json"
@@ -94,11 +97,14 @@ def plan_tasks(planner: LLM, folder: Path, tasks: tuple[Task, ...] = TASKS) -> d
         world = make_world(benign, Path(tmp))
         for task in tasks:
             if task.id not in known:
-                known[task.id] = Planner(planner, world.toolkit).plan(task.instruction).plan.render()
+                try:
+                    known[task.id] = Planner(planner, world.toolkit).plan(task.instruction).plan.render()
+                except PlanInvalidError as exc:
+                    known[task.id] = {"invalid": str(exc)}
         world.toolkit.close()
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(known, indent=1, ensure_ascii=False), encoding="utf-8")
-    return {task.id: parse_plan(known[task.id]) for task in tasks}
+    return {task.id: parse_plan(known[task.id]) if isinstance(known[task.id], str) else None for task in tasks}
 
 
 def judge(task: Task, payload: Payload, world: World, evidence: dict[str, Evidence], strategy: str) -> Row:
@@ -144,6 +150,10 @@ def run_injection(planner: LLM, caller: LLM | None, folder: Path, strategies: tu
                 key = f"{strategy}:{task.id}:{payload.id}"
                 if key in done:
                     row = Row(**done[key])
+                elif plans[task.id] is None:
+                    row = Row(key, strategy, task.id, payload.id, payload.style, False, False, False, False, False,
+                              [], {"plan": "the planner gave no valid plan (plans.json says why)"})
+                    append_result(folder / "results.jsonl", asdict(row))
                 else:
                     with tempfile.TemporaryDirectory(prefix="foreplan-injection-") as tmp:
                         world = make_world(payload, Path(tmp))
@@ -195,7 +205,9 @@ def write_report(rows: list[Row], folder: Path, planner: str, caller: str) -> Pa
             f"{s['hijacked_by_task'][task.id]} / {s['completed_by_task'][task.id]}" for s in summary.values()) + " |")
     lines += ["", "## Plans", ""]
     for task in TASKS:
-        lines += [f"{task.id}: {task.instruction}", "", "```", plans[task.id].rstrip(), "```", ""]
+        plan = plans[task.id]
+        shown = plan.rstrip() if isinstance(plan, str) else f"no valid plan: {plan['invalid'].rstrip()}"
+        lines += [f"{task.id}: {task.instruction}", "", "```", shown, "```", ""]
     path = folder / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
