@@ -2,12 +2,16 @@
 
     foreplan data synth-plans --out data/plans --n 600 --heldout-n 60 --seed 0
     foreplan data caller --out data/caller --seed 0 --synth-n 400
+    foreplan data taskbench-plans --out data/plans
 
 Synthesizes ReWOO planner examples from toolkits (see :mod:`foreplan.synth`), checks
 each plan (parse, validate, plan grammar, execution), and writes alpaca JSONL, a
 LLaMA-Factory ``dataset_info.json`` and the held-out task file for ``foreplan eval planner``.
 ``caller`` puts function-caller data (Trelis sample, glaive demo, calls synthesized from
 tool schemas) into one sharegpt-with-tools set (see :mod:`foreplan.synth.caller_data`).
+``taskbench-plans`` turns TaskBench's train split into planner examples with the prompt
+the agent shows (see :mod:`foreplan.synth.taskbench_plans`), and declares them beside
+the synthesized ones.
 """
 
 from __future__ import annotations
@@ -101,6 +105,38 @@ def _synth_plans(out_dir: Path, n: int, heldout_n: int, seed: int, heldout_file:
     if len(report.split("train")) < n or len(report.split("heldout")) < heldout_n:
         raise DatasetError(f"too few candidates passed ({len(report.split('train'))} of {n} train, "
                            f"{len(report.split('heldout'))} of {heldout_n} held-out); see the reasons above.")
+
+
+@data_app.command("taskbench-plans")
+def taskbench_plans(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for taskbench_train.jsonl; its dataset_info.json gains taskbench_plans.")] = Path("data/plans"),
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="The shared data folder (holds taskbench/).")] = Path("../shared/data"),
+    debug: DebugOpt = False,
+) -> None:
+    """Planner examples from TaskBench's train split (never its test split), as the agent prompts."""
+    import json
+
+    from rich.table import Table
+
+    from foreplan.synth.taskbench_plans import taskbench_examples
+
+    with errors(False, debug):
+        rows, dropped = taskbench_examples(data_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / "taskbench_train.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        info_path = out_dir / "dataset_info.json"
+        info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+        info["taskbench_plans"] = {"file_name": path.name,
+                                   "columns": {"prompt": "instruction", "query": "input", "response": "output"}}
+        info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        out.print(f"{len(rows)} train records kept, {sum(dropped.values())} dropped", highlight=False)
+        if dropped:
+            table = Table("dropped because", "records")
+            for reason, count_ in dropped.most_common():
+                table.add_row(reason, str(count_))
+            out.print(table)
+        out.print(f"wrote {path} and {info_path} (dataset taskbench_plans)", highlight=False)
 
 
 @data_app.command("caller")

@@ -163,6 +163,8 @@ class Toolkit:
                     line += f" Input describes the arguments: {'; '.join(required)}."
                 if optional:
                     line += f" Optional: {', '.join(optional)}."
+            if (t.returns or t.return_fields) and not line.endswith((".", "!", "?")):
+                line += "."
             if t.returns:
                 line += f" Returns: {t.returns}"
             elif t.return_fields:
