@@ -26,7 +26,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from foreplan.llm.base import LLM, GenerationOptions, Message
 from foreplan.prompts import render
-from foreplan.types import Completion, Evidence, Plan
+from foreplan.types import Completion, Evidence, Plan, Step
 
 MAX_EVIDENCE_CHARS = 2000
 ARGUMENT_CHARS = 120
@@ -97,13 +97,8 @@ def comparisons(plan: Plan, evidence: dict[str, Evidence]) -> list[str]:
     written out in order, it only has to read it.
     """
     by_tool: dict[str, list[tuple[Decimal, str]]] = {}
-    for step in plan.steps:
-        found = evidence.get(step.id)
-        if found is None or not found.ok or isinstance(found.value, bool) or not isinstance(found.value, (int, float)):
-            continue
-        value = _decimal(str(found.value))
-        if value is not None:
-            by_tool.setdefault(step.tool, []).append((value, f"#{step.id} {found.text()}"))
+    for step, value in numeric_results(plan, evidence):
+        by_tool.setdefault(step.tool, []).append((value, f"#{step.id} {evidence[step.id].text()}"))
     lines = []
     for tool, values in by_tool.items():
         if len(values) < 2:
@@ -139,17 +134,25 @@ class Results:
     intermediate: dict[str, Decimal]
 
 
+def numeric_results(plan: Plan, evidence: dict[str, Evidence]) -> list[tuple[Step, Decimal]]:
+    """The steps that succeeded with a number (not a bool), in plan order, with it."""
+    found = []
+    for step in plan.steps:
+        ev = evidence.get(step.id)
+        if ev is None or not ev.ok or isinstance(ev.value, bool) or not isinstance(ev.value, (int, float)):
+            continue
+        value = _decimal(str(ev.value))
+        if value is not None:
+            found.append((step, value))
+    return found
+
+
 def step_results(plan: Plan, evidence: dict[str, Evidence]) -> Results:
     used = {d for s in plan.steps for d in s.depends_on}
     final: dict[str, Decimal] = {}
     intermediate: dict[str, Decimal] = {}
-    for step in plan.steps:
-        found = evidence.get(step.id)
-        if found is None or not found.ok or isinstance(found.value, bool) or not isinstance(found.value, (int, float)):
-            continue
-        value = _decimal(str(found.value))
-        if value is not None:
-            (intermediate if step.id in used else final)[step.id] = value
+    for step, value in numeric_results(plan, evidence):
+        (intermediate if step.id in used else final)[step.id] = value
     return Results(final, intermediate)
 
 
