@@ -32,7 +32,7 @@ SHAPES = {"0.5b": (896, 4864, 24, 14, 2, True), "1.5b": (1536, 8960, 28, 12, 2, 
           "3b": (2048, 11008, 36, 16, 2, True), "7b": (3584, 18944, 28, 28, 4, False)}
 
 
-def random_model(shape: str, tokenizer_dir: str, folder: Path) -> Path:
+def random_model(shape: str, tokenizer_dir: str, folder: Path, device: str = "cuda") -> Path:
     import torch
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
@@ -43,7 +43,7 @@ def random_model(shape: str, tokenizer_dir: str, folder: Path) -> Path:
                          max_position_embeddings=32768, rope_theta=1e6, bos_token_id=tokenizer.bos_token_id,
                          eos_token_id=tokenizer.eos_token_id, torch_dtype="bfloat16")
     torch.manual_seed(0)
-    with torch.device("cuda"):
+    with torch.device(device):
         model = Qwen2ForCausalLM(config).to(torch.bfloat16)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)

@@ -1,6 +1,7 @@
 """Training tokens/s on the real planner data: packed rows vs padded batches vs plain peft.
 
     python bench/train_packing.py [--model qwen2.5-coder-0.5b] [--batch 4] [--examples 24]
+    python bench/train_packing.py --shape 1.5b --tokenizer DIR --batch 16   # a GPU, random weights
 
 Every loop trains the same LoRA model (the shipped planner's recipe: r=8 on every linear
 layer, AdamW, one step per micro-batch) on the same examples from ``data/plans`` (the
@@ -12,8 +13,10 @@ planner adapter's training set, encoded by the recipe's own ``encode_all``):
 - *foreplan, packed*: the recipe now: packed rows, logits only at labelled positions.
 
 Tokens/s counts real tokens (not padding). The share of peak divides 4·N·T per second
-(LoRA: forward and the activations' backward, no weight gradients; N all weights but the
-input embedding) by a bf16 matmul's FLOP/s measured in this process. Prints the ratio packed / padded (target ≥ 1.5) and
+(LoRA: forward and the activations' backward, no weight gradients; N the weights of every
+linear layer, the output layer's included) by a bf16 matmul's FLOP/s measured in this process. On a CUDA machine
+the loops run on the GPU; ``--shape`` builds a Qwen2.5 of that size with random weights
+(speed depends on the shape, not the values), so only the tokenizer has to travel. Prints the ratio packed / padded (target ≥ 1.5) and
 packed / plain (≥ 1.0).
 """
 
@@ -29,17 +32,28 @@ from _results import record  # bench/_results.py: collected by bench/run_all.py
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def matmul_peak() -> float:
-    """bf16 FLOP/s of a 1024 × 896 × 4864 matmul (the 0.5B's MLP shape), best of 20."""
+def matmul_peak(device: str) -> float:
+    """bf16 FLOP/s of one matmul, best of 20: 1024 × 896 × 4864 (the 0.5B's MLP shape) on
+    the CPU, 8192³ on a GPU."""
     import torch
 
-    a, b = torch.randn(1024, 896, dtype=torch.bfloat16), torch.randn(896, 4864, dtype=torch.bfloat16)
+    m, k, n = (8192, 8192, 8192) if device == "cuda" else (1024, 896, 4864)
+    a = torch.randn(m, k, dtype=torch.bfloat16, device=device)
+    b = torch.randn(k, n, dtype=torch.bfloat16, device=device)
     best = float("inf")
     for _ in range(20):
         t = time.perf_counter()
         a @ b
+        sync(device)
         best = min(best, time.perf_counter() - t)
-    return 2 * 1024 * 896 * 4864 / best
+    return 2 * m * k * n / best
+
+
+def sync(device: str) -> None:
+    import torch
+
+    if device == "cuda":
+        torch.cuda.synchronize()
 
 
 def old_loss(model, batch):
@@ -64,6 +78,8 @@ def main() -> None:
     parser.add_argument("--config", default=str(ROOT / "configs" / "planner-0.5b.yaml"))
     parser.add_argument("--batch", type=int, default=4, help="Examples (padded) or rows (packed) per micro-batch.")
     parser.add_argument("--examples", type=int, default=24)
+    parser.add_argument("--shape", help="Random weights of a Qwen2.5 shape (0.5b, 1.5b, 3b, 7b) instead of --model.")
+    parser.add_argument("--tokenizer", help="Tokenizer folder for --shape.")
     opts = parser.parse_args()
 
     import torch
@@ -75,7 +91,18 @@ def main() -> None:
     from foreplan.train.setup import choose_template, load_model, load_tokenizer, make_trainable
     from foreplan.train.source import resolve_source
 
-    args = build_args([opts.config, "--model_name_or_path", opts.model, "--dataset_dir", str(ROOT / "data" / "plans")])
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model_name = opts.model
+    if opts.shape:
+        import tempfile
+
+        from qlora_memory import random_model
+
+        if not opts.tokenizer:
+            parser.error("--shape needs --tokenizer")
+        folder = Path(tempfile.mkdtemp(prefix="foreplan-bench-")) / f"qwen2.5-{opts.shape}-random"
+        model_name = str(random_model(opts.shape, opts.tokenizer, folder, device))
+    args = build_args([opts.config, "--model_name_or_path", model_name, "--dataset_dir", str(ROOT / "data" / "plans")])
     source = resolve_source(args.model_name_or_path)
     tokenizer = load_tokenizer(source)
     data = load_datasets(args.datasets, Path(args.dataset_dir), False, None)
@@ -85,11 +112,12 @@ def main() -> None:
     real = sum(lengths)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     torch.manual_seed(0)
-    model = make_trainable(load_model(source, cuda=False, quantize_4bit=False), args)
+    model = make_trainable(load_model(source, cuda=device == "cuda", quantize_4bit=False), args).to(device)
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
-    # N counts the weights a token is multiplied with: all but the input embedding (a lookup).
-    n_params = sum(p.numel() for p in model.parameters()) - model.get_input_embeddings().weight.numel()
+    # N counts the weights a token is multiplied with: every linear layer's, the output layer's
+    # too (tied to the input embedding or not), but not the embedding lookup.
+    n_params = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
 
     def padded() -> list[dict]:
         return [B.collate([examples[i] for row in rows for i in row], pad_id)
@@ -106,24 +134,27 @@ def main() -> None:
     }
     results = {}
     for name, (layout, loss_of) in loops.items():
-        batches = layout()
+        batches = [B.to_device(b, device) for b in layout()]
         computed = sum(int(b["input_ids"].numel()) for b in batches)
         for batch in batches[:1]:  # warm-up
             loss_of(batch).backward()
             optimizer.zero_grad(set_to_none=True)
+        sync(device)
         t = time.perf_counter()
         for batch in batches:
             loss_of(batch).backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
+        sync(device)
         seconds = time.perf_counter() - t
         results[name] = (seconds, len(batches), computed)
         print(f"  {name}: {seconds:.1f} s", flush=True)
 
-    peak = matmul_peak()
-    print(f"\n{opts.model} ({n_params / 1e6:.0f}M weights besides the input embedding), LoRA r={args.lora_rank} on {args.lora_target}, "
+    peak = matmul_peak(device)
+    where = torch.cuda.get_device_name() if device == "cuda" else f"CPU, torch threads {torch.get_num_threads()}"
+    print(f"\n{opts.shape + ' (random weights)' if opts.shape else opts.model} ({n_params / 1e6:.0f}M weights in linear layers), LoRA r={args.lora_rank} on {args.lora_target}, "
           f"{opts.examples} planner examples ({real:,} tokens, {min(lengths)}–{max(lengths)} each), micro-batches of "
-          f"{opts.batch}, rows of {args.cutoff_len}; torch threads {torch.get_num_threads()}; bf16 matmul "
+          f"{opts.batch}, rows of {args.cutoff_len}; {where}; bf16 matmul "
           f"{peak / 1e9:.0f} GFLOP/s\n")
     print("| loop | micro-batches | tokens computed (real share) | s | real tokens/s | share of peak (4·N·T) |")
     print("|---|---|---|---|---|---|")
@@ -136,7 +167,7 @@ def main() -> None:
     vs_before, vs_plain = now / before, now / plain
     print(f"\npacked / padded recipe tokens/s: {vs_before:.2f} (target >= 1.5); packed / plain: {vs_plain:.2f} "
           "(target >= 1.0)")
-    detail = f"{opts.model}, {opts.examples} planner examples, micro-batches of {opts.batch}"
+    detail = f"{opts.shape or opts.model} on {where}, {opts.examples} planner examples, micro-batches of {opts.batch}"
     record("train_packing", "tokens/s, packed ÷ padded recipe", vs_before, "≥ 1.5", vs_before >= 1.5, detail)
     record("train_packing", "tokens/s, packed ÷ transformers + peft", vs_plain, "≥ 1.0", vs_plain >= 1.0, detail)
 
