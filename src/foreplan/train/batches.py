@@ -56,9 +56,9 @@ def packed_micro_batches(lengths: Sequence[int], capacity: int, rows_per_batch: 
     epoch = 0
     while len(batches) < wanted:
         rows = pack(lengths, capacity, seed + epoch)
-        size = lambda row: sum(lengths[i] for i in row)  # noqa: E731
         window = GROUP_WINDOW * rows_per_batch
-        grouped = [row for w in range(0, len(rows), window) for row in sorted(rows[w:w + window], key=size)]
+        grouped = [row for w in range(0, len(rows), window)
+                   for row in sorted(rows[w:w + window], key=lambda row: sum(lengths[i] for i in row))]
         cut = [grouped[i:i + rows_per_batch] for i in range(0, len(grouped), rows_per_batch)]
         random.Random(seed + epoch).shuffle(cut)
         batches += cut
