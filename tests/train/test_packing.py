@@ -142,3 +142,31 @@ def test_neat_packing_is_packing_and_cannot_be_turned_off_at_once():
 
     with pytest.raises(TrainConfigError, match="neat_packing"):
         build_args([*common, "--neat_packing", "--packing", "false"])
+
+
+class _PreNormStates:
+    """A model that lists its hidden states before the final norm (the loss would read the wrong ones)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, **kwargs):
+        out = self.model(**kwargs)
+        out.hidden_states = (*out.hidden_states[:-1], out.hidden_states[-2])
+        return out
+
+    def get_output_embeddings(self):
+        return self.model.get_output_embeddings()
+
+    def parameters(self):
+        return self.model.parameters()
+
+
+def test_a_model_whose_last_state_is_not_what_its_head_reads_is_refused(tiny_model):
+    from foreplan.errors import TrainError
+
+    model = _lora_model(tiny_model)
+    batch = B.collate(_examples(2), pad_id=0)
+    B.loss_on_labels(model, batch)  # Qwen2: fine
+    with pytest.raises(TrainError, match="last hidden state is not what its output layer reads"):
+        B.loss_on_labels(_PreNormStates(model), batch)

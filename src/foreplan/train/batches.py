@@ -15,6 +15,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from foreplan.errors import TrainError
 from foreplan.train.mask import IGNORE_INDEX, Encoded
 from foreplan.train.packing import Row, collate_packed, pack
 
@@ -126,9 +127,28 @@ def loss_on_labels(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
         return zero, 0
     inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
     out = model(**inputs, output_hidden_states=True, logits_to_keep=1, use_cache=False)
-    hidden = out.hidden_states[-1][:, :-1][labelled]
+    last = out.hidden_states[-1]
     head = getattr(model, "module", model).get_output_embeddings()  # under DDP, the wrapped model's
-    return cross_entropy_sum(head, hidden, labels[:, 1:][labelled]) / count, count
+    _check_last_hidden(head, last, out.logits)
+    return cross_entropy_sum(head, last[:, :-1][labelled], labels[:, 1:][labelled]) / count, count
+
+
+def _check_last_hidden(head: Any, last: Any, logits: Any) -> None:
+    """The loss reads the last entry of ``hidden_states`` as what the output layer sees;
+    the one logit row per sequence the model computed says whether that holds for this
+    architecture (a model that lists its states before the final norm would train on the
+    wrong thing without a word).
+
+    Raises:
+        TrainError: it does not hold.
+    """
+    import torch
+
+    with torch.no_grad():
+        mine = head(last[:, -1:]).float()
+    if not torch.allclose(mine, logits[:, -1:].float(), rtol=1e-2, atol=1e-2):
+        raise TrainError("This model's last hidden state is not what its output layer reads, so foreplan cannot "
+                         "compute the loss at labelled positions only; please report the model's architecture.")
 
 
 def _chunk_loss(head: Any, hidden: Any, targets: Any) -> Any:
