@@ -13,7 +13,8 @@ planner adapter's training set, encoded by the recipe's own ``encode_all``):
 - *foreplan, packed*: the recipe now: packed rows, logits only at labelled positions.
 
 Tokens/s counts real tokens (not padding). The share of peak divides 4·N·T per second
-(LoRA: forward and the activations' backward, no weight gradients; N the weights of every
+(LoRA: forward and the activations' backward, no weight gradients; 6·N·T with
+``--gradient_checkpointing``, which runs the forward twice; N the weights of every
 linear layer, the output layer's included) by a bf16 matmul's FLOP/s measured in this process. On a CUDA machine
 the loops run on the GPU; ``--shape`` builds a Qwen2.5 of that size with random weights
 (speed depends on the shape, not the values), so only the tokenizer has to travel. Prints the ratio packed / padded (target ≥ 1.5) and
@@ -80,6 +81,7 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=24)
     parser.add_argument("--shape", help="Random weights of a Qwen2.5 shape (0.5b, 1.5b, 3b, 7b) instead of --model.")
     parser.add_argument("--tokenizer", help="Tokenizer folder for --shape.")
+    parser.add_argument("--gradient-checkpointing", action="store_true", help="Recompute activations in backward.")
     opts = parser.parse_args()
 
     import torch
@@ -88,7 +90,7 @@ def main() -> None:
     from foreplan.train.args import build_args
     from foreplan.train.datasets import load_datasets
     from foreplan.train.recipe import encode_all
-    from foreplan.train.setup import choose_template, load_model, load_tokenizer, make_trainable
+    from foreplan.train.setup import choose_template, enable_checkpointing, load_model, load_tokenizer, make_trainable
     from foreplan.train.source import resolve_source
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -102,7 +104,8 @@ def main() -> None:
             parser.error("--shape needs --tokenizer")
         folder = Path(tempfile.mkdtemp(prefix="foreplan-bench-")) / f"qwen2.5-{opts.shape}-random"
         model_name = str(random_model(opts.shape, opts.tokenizer, folder, device))
-    args = build_args([opts.config, "--model_name_or_path", model_name, "--dataset_dir", str(ROOT / "data" / "plans")])
+    args = build_args([opts.config, "--model_name_or_path", model_name, "--dataset_dir", str(ROOT / "data" / "plans"),
+                       "--gradient_checkpointing", str(opts.gradient_checkpointing).lower()])
     source = resolve_source(args.model_name_or_path)
     tokenizer = load_tokenizer(source)
     data = load_datasets(args.datasets, Path(args.dataset_dir), False, None)
@@ -113,6 +116,8 @@ def main() -> None:
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     torch.manual_seed(0)
     model = make_trainable(load_model(source, cuda=device == "cuda", quantize_4bit=False), args).to(device)
+    if args.gradient_checkpointing:
+        enable_checkpointing(model)
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     # N counts the weights a token is multiplied with: every linear layer's, the output layer's
@@ -156,12 +161,13 @@ def main() -> None:
           f"{opts.examples} planner examples ({real:,} tokens, {min(lengths)}–{max(lengths)} each), micro-batches of "
           f"{opts.batch}, rows of {args.cutoff_len}; {where}; bf16 matmul "
           f"{peak / 1e9:.0f} GFLOP/s\n")
-    print("| loop | micro-batches | tokens computed (real share) | s | real tokens/s | share of peak (4·N·T) |")
+    flops = 6 if args.gradient_checkpointing else 4  # per weight and token: forward, backward (and the recompute)
+    print(f"| loop | micro-batches | tokens computed (real share) | s | real tokens/s | share of peak ({flops}·N·T) |")
     print("|---|---|---|---|---|---|")
     for name, (seconds, n, computed) in results.items():
         rate = real / seconds
         print(f"| {name} | {n} | {computed:,} ({100 * real / computed:.0f}%) | {seconds:.1f} | {rate:.0f} | "
-              f"{100 * 4 * n_params * rate / peak:.1f}% |")
+              f"{100 * flops * n_params * rate / peak:.1f}% |")
     rates = {name: real / seconds for name, (seconds, _, _) in results.items()}
     plain, before, now = rates.values()
     vs_before, vs_plain = now / before, now / plain

@@ -83,6 +83,11 @@ def test_packed_loss_and_gradients_equal_the_padded_ones(tiny_model):
     assert packed[0] == pytest.approx(padded[0], rel=1e-5)
     for name, grad in padded[2].items():
         assert packed[2][name] == pytest.approx(grad, abs=1e-6), name
+    # all of them in one row: the model's own logits_to_keep path, the same loss and gradients
+    one_row = _loss_and_grads(model, collate_packed([examples], pad_id=0))
+    assert one_row[1] == padded[1] and one_row[0] == pytest.approx(padded[0], rel=1e-5)
+    for name, grad in padded[2].items():
+        assert one_row[2][name] == pytest.approx(grad, abs=1e-6), name
 
 
 def test_chunked_cross_entropy_equals_the_whole(tiny_model, monkeypatch):

@@ -115,10 +115,14 @@ def collate_rows(rows: Sequence[Sequence[Encoded]], pad_id: int, packed: bool) -
 def loss_on_labels(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     """Mean cross-entropy over labelled tokens, and how many tokens carried a label.
 
-    The model runs once for its last hidden states (``logits_to_keep=1``: one logit row
-    per sequence); the output layer then runs only at labelled positions, gathered
+    A micro-batch of one row asks the model for logits at exactly its labelled positions
+    (``logits_to_keep``). With several rows, whose labels sit at different positions, the
+    model runs once for its last hidden states (``logits_to_keep=1``: one logit row per
+    sequence), and the output layer then runs only at the labelled positions, gathered
     across rows, in chunks of ``LOGIT_CHUNK``.
     """
+    import torch.nn.functional as F
+
     labels = batch["labels"]
     labelled = labels[:, 1:] != IGNORE_INDEX
     count = int(labelled.sum())
@@ -126,6 +130,10 @@ def loss_on_labels(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
         zero = sum(p.sum() for p in model.parameters() if p.requires_grad) * 0.0
         return zero, 0
     inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
+    if labels.shape[0] == 1:  # one row: the model's own logits_to_keep picks exactly the labelled positions
+        wanted = labelled[0].nonzero().flatten()
+        logits = model(**inputs, logits_to_keep=wanted, use_cache=False).logits[0].float()
+        return F.cross_entropy(logits, labels[0, wanted + 1], reduction="sum") / count, count
     out = model(**inputs, output_hidden_states=True, logits_to_keep=1, use_cache=False)
     last = out.hidden_states[-1]
     head = getattr(model, "module", model).get_output_embeddings()  # under DDP, the wrapped model's
