@@ -10,12 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from foreplan.cli.export import _show_agreement, export_app
-from foreplan.errors import UnknownModelError
+from foreplan.errors import UnknownModelError, VerificationError
 from foreplan.export.adapter import read_adapter
 from foreplan.export.base import ExportError, open_base
 from foreplan.export.lora import export_lora
 from foreplan.export.merge import export_merged
-from foreplan.export.verify import Agreement, PromptAgreement, VerificationError
+from foreplan.export.verify import Agreement, PromptAgreement
 from tests.export.conftest import lora_pair, write_adapter, write_safetensors
 
 Q0 = "model.layers.0.self_attn.q_proj"

@@ -53,7 +53,8 @@ class _Bars:
 
 
 def _show_agreement(agreement: Any, least: float, what: str) -> None:
-    from foreplan.export.verify import NEAR_TIE, VerificationError
+    from foreplan.errors import VerificationError
+    from foreplan.export.verify import NEAR_TIE
 
     table = Table("prompt", "agreed", "changed by adapter", "source continuation", title=f"--verify: {what}")
     for p in agreement.prompts:

@@ -21,8 +21,6 @@ from typing import Any
 
 import numpy as np
 
-
-
 DEFAULT_PROMPTS = (
     "The capital of France is",
     "def fibonacci(n):",
