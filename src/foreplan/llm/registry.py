@@ -119,6 +119,17 @@ def unknown_model(name: str) -> UnknownModelError:
                              "A GGUF file path or openai:BASE_URL#MODEL also works.")
 
 
+def cache_home() -> Path:
+    """``$FOREPLAN_CACHE_DIR``, else the user cache dir: the folder foreplan's caches share
+    (``corpus/``, ``embeddings/``)."""
+    env = os.environ.get("FOREPLAN_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("foreplan"))
+
+
 def cache_dir() -> Path:
     """Where assembled models live: ``$FOREPLAN_CACHE_DIR`` or the XDG user cache dir."""
     env = os.environ.get("FOREPLAN_CACHE_DIR")

@@ -23,6 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from foreplan.llm.registry import cache_home
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -93,10 +95,7 @@ def model_folder() -> Path:
     Raises:
         ValueError: a file does not match its published sha256.
     """
-    import platformdirs
-
-    root = Path(os.environ.get("FOREPLAN_CACHE_DIR") or platformdirs.user_cache_dir("foreplan")).expanduser()
-    folder = root / "embeddings" / FOLDER
+    folder = cache_home() / "embeddings" / FOLDER
     stamp = folder / ".verified"
     if stamp.is_file():
         return folder

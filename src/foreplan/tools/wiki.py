@@ -15,13 +15,13 @@ the online provider is used, so ``import foreplan`` stays light.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin
 
 from foreplan.errors import ConfigError, RetryableToolError, ToolError
+from foreplan.llm.registry import cache_home
 from foreplan.tools.corpus import search_index
 from foreplan.tools.tool import Tool, tool
 
@@ -36,12 +36,7 @@ _TAG_RE = re.compile(r"<[^>]+>")
 def default_index_path() -> Path:
     """Where ``foreplan corpus build`` writes the offline index by default:
     ``$FOREPLAN_CACHE_DIR/corpus/wiki.sqlite``, or the same under the user cache dir."""
-    env = os.environ.get("FOREPLAN_CACHE_DIR")
-    if env:
-        return Path(env).expanduser() / "corpus" / "wiki.sqlite"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("foreplan")) / "corpus" / "wiki.sqlite"
+    return cache_home() / "corpus" / "wiki.sqlite"
 
 
 def make_search_wiki(
