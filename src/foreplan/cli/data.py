@@ -114,22 +114,14 @@ def taskbench_plans(
     debug: DebugOpt = False,
 ) -> None:
     """Planner examples from TaskBench's train split (never its test split), as the agent prompts."""
-    import json
-
     from rich.table import Table
 
+    from foreplan.synth.dataset import declare
     from foreplan.synth.taskbench_plans import taskbench_examples
 
     with errors(False, debug):
         rows, dropped = taskbench_examples(data_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / "taskbench_train.jsonl"
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-        info_path = out_dir / "dataset_info.json"
-        info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
-        info["taskbench_plans"] = {"file_name": path.name,
-                                   "columns": {"prompt": "instruction", "query": "input", "response": "output"}}
-        info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        path, info_path = declare(out_dir, rows, "taskbench_plans", "taskbench_train.jsonl")
         out.print(f"{len(rows)} train records kept, {sum(dropped.values())} dropped", highlight=False)
         if dropped:
             table = Table("dropped because", "records")

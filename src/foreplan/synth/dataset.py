@@ -37,6 +37,24 @@ def dataset_info(train: str = "train.jsonl", heldout: str = "heldout.jsonl") -> 
             "rewoo_plans_heldout": {"file_name": heldout, "columns": dict(_COLUMNS)}}
 
 
+def declare(out: Path, rows: list[dict[str, Any]], name: str, file_name: str) -> tuple[Path, Path]:
+    """Write ``rows`` to ``out/file_name`` and add ``name`` to the folder's
+    ``dataset_info.json``, keeping the entries already there. Returns both paths."""
+    out = Path(out)
+    path, info_path = out / file_name, out / "dataset_info.json"
+    _write_jsonl(path, rows)
+    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+    info[name] = {"file_name": file_name, "columns": dict(_COLUMNS)}
+    _write_text(info_path, json.dumps(info, indent=2) + "\n")
+    return path, info_path
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def write_dataset(report: SynthReport, out: Path, heldout_file: Path) -> dict[str, Path]:
     """Write the training set, its held-out twin, ``dataset_info.json`` and the task file.
 
@@ -49,8 +67,5 @@ def write_dataset(report: SynthReport, out: Path, heldout_file: Path) -> dict[st
     _write_jsonl(paths["train"], (e.alpaca() for e in report.split("train")))
     _write_jsonl(paths["heldout"], (e.alpaca() for e in report.split("heldout")))
     _write_jsonl(paths["tasks"], (e.task_row() for e in report.split("heldout")))
-    info = json.dumps(dataset_info(), indent=2) + "\n"
-    tmp = paths["dataset_info"].with_name("dataset_info.json.tmp")
-    tmp.write_text(info, encoding="utf-8")
-    os.replace(tmp, paths["dataset_info"])
+    _write_text(paths["dataset_info"], json.dumps(dataset_info(), indent=2) + "\n")
     return paths

@@ -48,7 +48,7 @@ def taskbench_examples(data_dir: Path, k: int = DEFAULT_K) -> tuple[list[dict[st
             dropped["names a tool outside the 40"] += 1
             continue
         chosen = choose_tools(toolkit, record["user_request"], k).tools
-        shown = toolkit.subset([*chosen, *(t for t in dict.fromkeys(gold) if t not in chosen)])
+        shown = toolkit.subset([*chosen, *gold])
         if validate_plan(plan, shown):
             dropped["does not validate"] += 1
             continue

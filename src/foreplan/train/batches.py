@@ -51,12 +51,12 @@ def packed_micro_batches(lengths: Sequence[int], capacity: int, rows_per_batch: 
     (transformers' ``group_by_length`` does the same with examples), and the micro-batches
     are shuffled again after.
     """
-    per_epoch = math.ceil(len(pack(lengths, capacity, seed)) / rows_per_batch)
-    wanted = max(1, math.ceil(per_epoch * epochs))
+    first = pack(lengths, capacity, seed)
+    wanted = max(1, math.ceil(math.ceil(len(first) / rows_per_batch) * epochs))
     batches: list[list[Row]] = []
     epoch = 0
     while len(batches) < wanted:
-        rows = pack(lengths, capacity, seed + epoch)
+        rows = first if epoch == 0 else pack(lengths, capacity, seed + epoch)
         window = GROUP_WINDOW * rows_per_batch
         grouped = [row for w in range(0, len(rows), window)
                    for row in sorted(rows[w:w + window], key=lambda row: sum(lengths[i] for i in row))]
