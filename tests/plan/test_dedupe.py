@@ -6,6 +6,7 @@ from foreplan import ScriptedLLM, Toolkit, tool
 from foreplan.plan.dedupe import drop_repeated_steps
 from foreplan.plan.parse import parse_plan
 from foreplan.plan.planner import Planner
+from foreplan.plan.validate import validate_plan
 from foreplan.tools import default_toolkit
 
 PADDED = """Plan: Get the date.
@@ -53,3 +54,26 @@ def test_the_planner_returns_the_deduplicated_plan():
     result = Planner(ScriptedLLM([PADDED]), default_toolkit()).plan("How many days are left, squared?")
     assert [s.id for s in result.plan.steps] == ["E1", "E2", "E5"]
     assert result.merged == {"E3": "E1", "E4": "E2"}
+
+
+def test_a_second_call_that_names_a_field_of_the_first_result_reads_that_field() -> None:
+    @tool
+    def read_inbox(folder: str = "inbox") -> dict:
+        """Read the newest message.
+
+        Args:
+            folder: the mail folder, e.g. inbox.
+
+        Returns:
+            sender, subject, body.
+        """
+        return {}
+
+    kit = Toolkit([read_inbox, *default_toolkit()])
+    plan = parse_plan('#E1 = read_inbox["inbox"]\n#E2 = read_inbox["body"]\n#E3 = LLM[Summarize #E2]\n'
+                      '#E4 = read_inbox["sender", "subject"]')
+    kept, same_as = drop_repeated_steps(plan, kit)
+    assert [s.id for s in kept.steps] == ["E1", "E3", "E4"]  # two fields are not one reference: left alone
+    assert same_as == {"E2": "E1.body"}
+    assert kept.steps[1].input == "Summarize #E1.body"
+    assert validate_plan(kept, kit)[0].code == "result_field_as_input"  # E4 still goes to the repair

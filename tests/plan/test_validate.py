@@ -274,3 +274,12 @@ def test_a_field_of_the_tools_own_result_written_as_its_input_is_named() -> None
     # a word an argument's description offers as a value is an input after all
     assert problems('#E1 = read_mail["inbox", "body"]', kit) == []
     assert codes(problems('#E1 = read_mail["sender"]', kit)) == [("E1", "result_field_as_input")]
+
+
+def test_a_second_call_for_a_field_of_an_earlier_result_is_told_to_read_that_result() -> None:
+    kit = Toolkit([fetch_page])
+    plan = '#E1 = fetch_page["https://shop.example.com/w"]\n#E2 = fetch_page["text"]'
+    found = problems(plan, kit)
+    assert codes(found) == [("E2", "result_field_as_input")]
+    assert found[0].message == ("'text' is a field of what fetch_page returns, not an input, and #E1 already holds "
+                                "fetch_page's result: drop this step and write #E1.text in the step that needs it")

@@ -113,3 +113,45 @@ def test_names_a_plan_cannot_hold_are_refused():
 
     with pytest.raises(ConfigError, match="cannot appear in a plan"):
         Toolkit([web_search])
+
+
+def test_a_one_input_tool_says_what_its_input_is_unless_its_description_does(tmp_path):
+    source = '''
+from foreplan import tool
+
+@tool
+def fetch_page(url: str) -> dict:
+    """Fetch a web page.
+
+    Args:
+        url: the page's address.
+
+    Returns:
+        title, text.
+    """
+    return {}
+
+@tool
+def read_inbox(folder: str = "inbox") -> dict:
+    """Read the newest message in a mail folder.
+
+    Args:
+        folder: the mail folder, e.g. inbox.
+    """
+    return {}
+
+@tool
+def echo(text: str) -> str:
+    """Repeat the input unchanged.
+
+    Args:
+        text: anything.
+    """
+    return text
+'''
+    lines = Toolkit(load_tools_file(_write(source, tmp_path))).describe()
+    assert lines == [
+        "fetch_page[input]: Fetch a web page. Input: url (str): the page's address. Returns: title, text.",
+        "read_inbox[input]: Read the newest message in a mail folder. Input (optional): folder (str): the mail folder, e.g. inbox.",
+        "echo[input]: Repeat the input unchanged.",
+    ]

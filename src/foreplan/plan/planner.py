@@ -105,12 +105,13 @@ class Planner:
     def _problems(self, text: str) -> tuple[Plan | None, list[str], list[str]]:
         """The plan, the problems that stop it from running, and those that only make a
         step fail (a field its producer does not return, a side effect the worker will
-        refuse): worth one repair, not a lost run."""
+        refuse): worth one repair, not a lost run. The plan is judged as it will run,
+        with repeated steps and field lookups folded into the steps they repeat."""
         try:
             plan = parse_plan(text)
         except PlanParseError as exc:
             return None, [f"the text is not a plan ({exc})"], []
-        problems = validate_plan(plan, self.toolkit, self.max_steps)
+        problems = validate_plan(self._dedupe(plan)[0], self.toolkit, self.max_steps)
         return (plan, [str(p) for p in problems if p.code not in SOFT_PROBLEMS],
                 [str(p) for p in problems if p.code in SOFT_PROBLEMS])
 

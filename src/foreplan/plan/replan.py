@@ -124,7 +124,8 @@ class Replanner(Planner):
         except PlanParseError as exc:
             return None, [f"the text is not a plan ({exc})"], []
         ids = {s.id for s in new.steps}
-        problems = [p for p in validate_plan(Plan(self.done.steps + new.steps), self.toolkit) if p.step_id in ids]
+        steps = self.done.steps + self._dedupe(new)[0].steps
+        problems = [p for p in validate_plan(Plan(steps), self.toolkit) if p.step_id in ids]
         blocking = [str(p) for p in problems if p.code not in SOFT_PROBLEMS]
         if len(new.steps) > self.max_steps:
             blocking.append(f"the replan has {len(new.steps)} steps; at most {self.max_steps} are allowed")

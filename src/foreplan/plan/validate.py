@@ -79,7 +79,8 @@ def validate_plan(plan: Plan, toolkit: Toolkit, max_steps: int | None = None) ->
                 problems.append(Problem(step.id, "bad_input", problem))
         if tool is not None:
             problems += [Problem(step.id, "needs_producer", p) for p in _producer_problems(tool, step.input, toolkit)]
-            problem = _result_field_problem(tool, step.input)
+            same = next((s.id for s in plan.steps[:i] if s.tool == step.tool), None)
+            problem = _result_field_problem(tool, step.input, same)
             if problem:
                 problems.append(Problem(step.id, "result_field_as_input", problem))
     cycle = _find_cycle(plan)
@@ -152,13 +153,43 @@ def result_names(tool: Tool) -> list[str]:
     return names if text and len(names) == len(parts) else []
 
 
-def _result_field_problem(tool: Tool, text: str) -> str | None:
+def _result_field_problem(tool: Tool, text: str, earlier: str | None = None) -> str | None:
     """A step input that only names fields of the tool's own result (``fetch_page["text"]``,
     ``read_inbox["body"]``): a small planner copies the ``Returns:`` list into the input,
     where the argument (the page's address) belongs. An input with anything else in it
     (``fetch_page["title", "https://..."]``) is left to the caller, which finds the
     address; so is a word that names an argument or that an argument's description
-    offers as a value."""
+    offers as a value. When an ``earlier`` step already called the tool, the fix is to
+    read that step's field, not to call the tool again."""
+    found = _result_fields_named(tool, text)
+    if not found:
+        return None
+    literals, names = found
+    field = names[literals[0].lower()]
+    what = (f"{', '.join(repr(literal) for literal in literals)} {'is a field' if len(literals) == 1 else 'are fields'}"
+            f" of what {tool.name} returns, not an input")
+    if earlier is not None:
+        return (f"{what}, and #{earlier} already holds {tool.name}'s result: drop this step and write "
+                f"#{earlier}.{field} in the step that needs it")
+    params = tool.args_model.model_fields
+    arguments = "; ".join(f"{a} ({f.description.rstrip('.')})" if f.description else a for a, f in params.items())
+    return f"{what}; {tool.name} takes {arguments}. A later step can use a field as #E<n>.{field}"
+
+
+def named_result_field(tool: Tool, text: str) -> str | None:
+    """The one field of ``tool``'s result that ``text`` names and nothing else (``"body"``
+    for ``read_inbox["body"]``); None otherwise."""
+    fields = _result_fields_named(tool, text)
+    if not fields or len(fields[0]) != 1:
+        return None
+    literals, names = fields
+    return names[literals[0].lower()]
+
+
+def _result_fields_named(tool: Tool, text: str) -> tuple[list[str], dict[str, str]] | None:
+    """The literals of ``text`` when each one names a field of the tool's result and
+    none is an argument or a value an argument's description offers, with the result's
+    field names by lower case; None otherwise."""
     names = {n.lower(): n for n in result_names(tool)}
     if not names or find_references(text):
         return None
@@ -171,13 +202,7 @@ def _result_field_problem(tool: Tool, text: str) -> str | None:
         word = literal.lower()
         return word in names and word not in params and not re.search(rf"\b{re.escape(word)}\b", described)
 
-    if not all(field_only(literal) for literal in literals):
-        return None
-    arguments = "; ".join(f"{a} ({f.description.rstrip('.')})" if f.description else a for a, f in params.items())
-    fields = ", ".join(repr(literal) for literal in literals)
-    return (f"{fields} {'is a field' if len(literals) == 1 else 'are fields'} of what {tool.name} returns, not an "
-            f"input; {tool.name} takes {arguments}. A later step can use a field as "
-            f"#E<n>.{names[literals[0].lower()]}")
+    return (literals, names) if all(field_only(literal) for literal in literals) else None
 
 
 def _untrusted_problem(tool: Tool, text: str, toolkit: Toolkit) -> str | None:

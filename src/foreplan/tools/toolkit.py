@@ -153,7 +153,9 @@ class Toolkit:
         lines = []
         for t in self:
             line = f"{t.name}[input]: {t.description}"
-            if t.single_input is None:
+            if t.single_input is not None:
+                line += _input_clause(t, line)
+            else:
                 line += "" if line.endswith((".", "!", "?")) else "."
                 fields = t.args_model.model_fields
                 required = [f"{n} ({_type_name(f.annotation)}): {(f.description or '').rstrip('.')}"
@@ -171,6 +173,20 @@ class Toolkit:
                 line += f" Returns: an object with {', '.join(t.return_fields)}."
             lines.append(line)
         return lines
+
+
+def _input_clause(tool: Tool, line: str) -> str:
+    """`` Input: url (str): the page's address.`` for a one-input tool whose description does not
+    say what its input is: a planner shown only ``fetch_page[input]: Fetch a web page.
+    Returns: title, text.`` writes ``fetch_page["text"]``, a field of the result."""
+    name = tool.single_input
+    described = (tool.args_model.model_fields[name].description or "").strip().rstrip(".")
+    if not described or re.search(r"\binput\b", tool.description, re.IGNORECASE):
+        return ""
+    stop = "" if line.endswith((".", "!", "?")) else "."
+    optional = "" if tool.args_model.model_fields[name].is_required() else " (optional)"
+    annotation = _type_name(tool.args_model.model_fields[name].annotation)
+    return f"{stop} Input{optional}: {name} ({annotation}): {described}."
 
 
 def identifier(name: str) -> str | None:
