@@ -20,13 +20,12 @@ numeric result (one a later step builds on: 4176 of 58 × 72 − 592) and no fin
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 
 from foreplan.llm.base import LLM, GenerationOptions, Message
 from foreplan.prompts import render
-from foreplan.types import Completion, Evidence, Plan, Step
+from foreplan.types import NUMBER_RE, Completion, Evidence, Plan, Step, as_decimal, numbers_in
 
 MAX_EVIDENCE_CHARS = 2000
 ARGUMENT_CHARS = 120
@@ -141,7 +140,7 @@ def numeric_results(plan: Plan, evidence: dict[str, Evidence]) -> list[tuple[Ste
         ev = evidence.get(step.id)
         if ev is None or not ev.ok or isinstance(ev.value, bool) or not isinstance(ev.value, (int, float)):
             continue
-        value = _decimal(str(ev.value))
+        value = as_decimal(str(ev.value))
         if value is not None:
             found.append((step, value))
     return found
@@ -162,7 +161,7 @@ def _intermediate_only(text: str, results: Results) -> tuple[str, str] | None:
     number."""
     if not results.final:
         return None
-    stated = [value for token in _NUMBER_RE.findall(text) if (value := _decimal(token)) is not None]
+    stated = [value for token in NUMBER_RE.findall(text) if (value := as_decimal(token)) is not None]
 
     def said(value: Decimal) -> bool:
         return any(_rounds_to(value, n) for n in stated)
@@ -204,15 +203,6 @@ def answer_flaw(answer: Completion, known: list[Decimal], results: Results | Non
     return None
 
 
-#: A number, not a part of a word (``E1``, ``1990s``) nor an exponent (``27^2``, ``3**2``).
-_NUMBER_RE = re.compile(r"(?<![\w.^*])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.^*])\d+(?:\.\d+)?(?![\w])")
-
-
-def numbers_in(text: str) -> list[Decimal]:
-    """The numbers written in ``text`` (``1,000`` is 1000; ``E1`` and ``1990s`` are none)."""
-    return [n for n in (_decimal(t) for t in _NUMBER_RE.findall(text)) if n is not None]
-
-
 MAX_OPERANDS = 12
 
 
@@ -228,7 +218,7 @@ def supported_numbers(instruction: str, plan: Plan, evidence: dict[str, Evidence
     one look derived."""
     inputs = "\n".join(s.input for s in plan.steps)  # not the plan's prose: "Plan: 1. ..." numbers its steps
     written = numbers_in(f"{instruction}\n{inputs}\n" + "\n".join(e.text() for e in evidence.values() if e.ok))
-    results = [_decimal(str(e.value)) for e in evidence.values()
+    results = [as_decimal(str(e.value)) for e in evidence.values()
                if e.ok and isinstance(e.value, (int, float)) and not isinstance(e.value, bool)]
     operands = list(dict.fromkeys(n for n in results if n is not None))[:MAX_OPERANDS]
     planned = set(numbers_in(inputs))
@@ -247,8 +237,8 @@ def invented_numbers(answer: str, supported: list[Decimal]) -> list[str]:
     (``3.14`` is supported by ``3.14159``; ``1,000`` by ``1000``)."""
     exact = set(supported)
     invented: list[str] = []
-    for token in _NUMBER_RE.findall(answer):
-        value = _decimal(token)
+    for token in NUMBER_RE.findall(answer):
+        value = as_decimal(token)
         if value is None or value in exact:
             continue
         if any(_rounds_to(n, value) for n in supported):
@@ -257,11 +247,6 @@ def invented_numbers(answer: str, supported: list[Decimal]) -> list[str]:
     return list(dict.fromkeys(invented))
 
 
-def _decimal(token: str) -> Decimal | None:
-    try:
-        return Decimal(token.replace(",", "")).normalize()
-    except InvalidOperation:
-        return None
 
 
 def fallback_answer(plan: Plan, evidence: dict[str, Evidence], why: str) -> str:

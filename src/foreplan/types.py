@@ -10,6 +10,7 @@ import enum
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 #: ``#E3`` or a typed field of it: ``#E2.rows[0].Title``. The negative look-ahead keeps
@@ -209,3 +210,21 @@ class ToolChoice:
 
     def to_dict(self) -> dict[str, Any]:
         return {"tools": list(self.tools), "total": self.total, "reasons": self.reasons}
+
+
+#: A number, not a part of a word (``E1``, ``1990s``) nor an exponent (``27^2``, ``3**2``).
+NUMBER_RE = re.compile(r"(?<![\w.^*])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.^*])\d+(?:\.\d+)?(?![\w])")
+
+
+def numbers_in(text: str) -> list[Decimal]:
+    """The numbers written in ``text`` (``1,000`` is 1000; ``E1`` and ``1990s`` are none):
+    what the solver's answer check and the caller's argument check compare against."""
+    return [n for n in (as_decimal(t) for t in NUMBER_RE.findall(text)) if n is not None]
+
+
+def as_decimal(token: str) -> Decimal | None:
+    """``"1,000.50"`` → ``Decimal("1000.5")``; None for what is not a number."""
+    try:
+        return Decimal(token.replace(",", "")).normalize()
+    except InvalidOperation:
+        return None

@@ -36,7 +36,8 @@ from foreplan.execute.dag import Worker
 from foreplan.llm.base import LLM, GenerationOptions, Message
 from foreplan.llm.meter import MeteredLLM
 from foreplan.plan.planner import Planner
-from foreplan.solve import Solver, invented_numbers, numbers_in, supported_numbers
+from foreplan.solve import Solver, invented_numbers, supported_numbers
+from foreplan.types import numbers_in
 from foreplan.tools.context import RunContext
 from foreplan.types import Completion, Evidence, Plan
 

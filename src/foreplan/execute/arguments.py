@@ -19,15 +19,17 @@ refuse a side-effect call whose sensitive argument came from evidence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from foreplan.errors import ToolError
 from foreplan.execute.substitute import resolve, substitute
 from foreplan.tools.calculator import evaluate
 from foreplan.tools.call_syntax import references_in
-from foreplan.types import Evidence, find_references, value_text
+from foreplan.types import Evidence, as_decimal, find_references, numbers_in, value_text
 
 Render = Callable[[Any, bool], str]
 
@@ -116,3 +118,57 @@ def check_template(template: dict[str, Any], step_input: str, tool_name: str) ->
     if invented:
         raise ToolError(f"the arguments for {tool_name} name {', '.join(invented)}, which the step's input "
                         f"does not reference (it references: {', '.join(sorted(allowed)) or 'nothing'})")
+
+
+_WORDS = {w: Decimal(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_WORDS |= {w: Decimal(i + 1) for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split())}
+_WORDS |= {"once": Decimal(1), "twice": Decimal(2), "dozen": Decimal(12), "half": Decimal("0.5"),
+           "single": Decimal(1), "double": Decimal(2), "triple": Decimal(3), "hundred": Decimal(100)}
+
+
+def said_numbers(text: str) -> set[Decimal]:
+    """The numbers ``text`` states, in digits or in words (``two``, ``third``, ``a dozen``),
+    and each as a percentage's fraction (``5%`` may be passed as 0.05)."""
+    said = set(numbers_in(text)) | {_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _WORDS}
+    return said | {n / 100 for n in said}
+
+
+def check_numbers(template: dict[str, Any], defaults: dict[str, Any], said: str, tool_name: str) -> None:
+    """Every number the caller model wrote must be one the step states (its plan text or
+    input) or the argument's default: a small caller asked to fill ``convert_currency[#E2,
+    USD, USD]`` answered ``amount: 1000, target: "EUR"``, and a tool run on an invented
+    number returns a confident wrong result. Better a failed step that says why.
+
+    Raises:
+        ToolError: an argument holds a number the step does not state.
+    """
+    stated = said_numbers(said)
+    invented = [f"{name}={value!r}" for name, value in template.items()
+                if value != defaults.get(name, _NO_DEFAULT) and _numbers(value) - stated]
+    if invented:
+        raise ToolError(f"the function caller wrote {', '.join(invented)} for {tool_name}, a number the step does "
+                        "not state; write the step's arguments out (name=value) in the plan")
+
+
+_NO_DEFAULT = object()
+_NUMERAL = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
+
+
+def _numbers(value: Any) -> set[Decimal]:
+    """The numbers in a template value: numbers, numerals written as strings, and those
+    inside lists and objects (text with words in it is not a number)."""
+    if isinstance(value, bool):
+        return set()
+    if isinstance(value, int | float):
+        found = as_decimal(repr(value))
+        return {abs(found)} if found is not None and found.is_finite() else set()
+    if isinstance(value, str):
+        found = as_decimal(value.strip()) if _NUMERAL.fullmatch(value.strip()) else None
+        return {abs(found)} if found is not None else set()
+    if isinstance(value, dict):
+        return {n for v in value.values() for n in _numbers(v)}
+    if isinstance(value, list):
+        return {n for v in value for n in _numbers(v)}
+    return set()

@@ -7,7 +7,9 @@ fixed before any evidence exists (see arguments.py for why).
     arguments                      'x', 2 in the tool's parameter order
     otherwise ──────────────────► caller LLM, constrained by the tool's JSON schema; it
                                   reads the plan's words with #E references as
-                                  placeholders, never the evidence behind them
+                                  placeholders, never the evidence behind them; a
+                                  number it writes that the step does not say (nor the
+                                  argument's default) is refused, not sent
 
 What comes back is a template: argument values may still hold ``#E`` references, which
 the worker fills with evidence as data and then validates against the schema. Arguments
@@ -26,7 +28,7 @@ from typing import Any
 import pydantic
 
 from foreplan.errors import LLMError, ToolError
-from foreplan.execute.arguments import Filled, check_template, fill, restore_marks, spread
+from foreplan.execute.arguments import Filled, check_numbers, check_template, fill, restore_marks, spread
 from foreplan.llm.base import LLM, Constraint, GenerationOptions
 from foreplan.prompts import render
 from foreplan.tools.call_syntax import call_arguments, json_arguments, references_in
@@ -59,13 +61,17 @@ class FunctionCaller:
             return text, Usage()
         fields = tool.args_model.model_fields
         required = {n for n, f in fields.items() if f.is_required()}
-        for direct in (json_arguments(text), call_arguments(text, list(fields))):
+        written = (json_arguments(text), call_arguments(text, list(fields)),
+                   call_arguments(text, list(fields), bare_words=True))
+        for direct in written:
             if direct is not None and required <= set(direct) <= set(fields) and _fits(tool, direct):
                 return direct, Usage()
         schema = _with_references(tool.parameters) if refs else tool.parameters
         arguments, usage = self.ask_model(step, tool, step.input, schema, [r.text for r in refs])
         arguments = restore_marks(arguments, step.input)
         check_template(arguments, step.input, tool.name)
+        defaults = {n: f.default for n, f in fields.items() if not f.is_required()}
+        check_numbers(arguments, defaults, f"{step.plan}\n{step.input}", tool.name)
         return arguments, usage
 
     def ask_model(self, step: Step, tool: Tool, text: str, schema: dict[str, Any],

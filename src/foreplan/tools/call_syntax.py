@@ -76,12 +76,14 @@ def _restore(value: Any, originals: list[str]) -> Any:
     return value
 
 
-def call_arguments(text: str, parameters: list[str]) -> dict[str, Any] | None:
+def call_arguments(text: str, parameters: list[str], bare_words: bool = False) -> dict[str, Any] | None:
     """A step input written as a call's arguments, as a dict, references kept as text:
     keywords (``to='bob@example.com', n=3, body=#E1.body``), or literals in the order of
     ``parameters`` (``"notes/a.txt", #E1``), or both, as Python reads a call. None when
     ``text`` is not that: free words, an expression, more values than parameters, or a
-    parameter given twice."""
+    parameter given twice. With ``bare_words``, an unquoted word is the string it spells
+    (``#E2, USD, EUR``), as small planners write codes and units; the caller then checks
+    that each one fits its argument's type."""
     # A reference outside quotes is not Python: a placeholder name stands in for it.
     hidden, originals = _hide_references(text, "'", _PLACEHOLDER.format)
     if hidden.count('"') % 2:
@@ -98,24 +100,27 @@ def call_arguments(text: str, parameters: list[str]) -> dict[str, Any] | None:
     arguments: dict[str, Any] = {}
     for name, node in pairs:
         try:
-            arguments[name] = _literal(node, originals)
+            arguments[name] = _literal(node, originals, bare_words)
         except ValueError:
             return None
     return arguments
 
 
-def _literal(node: ast.AST, originals: list[str]) -> Any:
+def _literal(node: ast.AST, originals: list[str], bare_words: bool = False) -> Any:
     if isinstance(node, ast.Name):
         match = _PLACEHOLDER_RE.fullmatch(node.id)
         if match:
             return originals[int(match.group(1))]
         if node.id in ("true", "false", "null"):  # JSON spellings, as small models write them
             return {"true": True, "false": False, "null": None}[node.id]
+        if bare_words:
+            return node.id
         raise ValueError(node.id)
     if isinstance(node, ast.List | ast.Tuple):
-        return [_literal(e, originals) for e in node.elts]
+        return [_literal(e, originals, bare_words) for e in node.elts]
     if isinstance(node, ast.Dict):
-        return {_literal(k, originals): _literal(v, originals) for k, v in zip(node.keys, node.values, strict=True)}
+        return {_literal(k, originals, bare_words): _literal(v, originals, bare_words)
+                for k, v in zip(node.keys, node.values, strict=True)}
     if isinstance(node, ast.BinOp | ast.UnaryOp) and _arithmetic(node):
         text = ast.unparse(node)
         if _PLACEHOLDER_RE.search(text):
