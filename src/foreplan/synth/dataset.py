@@ -22,7 +22,7 @@ from foreplan.synth.plans import SynthReport
 _COLUMNS = {"prompt": "instruction", "query": "input", "response": "output"}
 
 
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as f:
@@ -42,7 +42,7 @@ def declare(out: Path, rows: list[dict[str, Any]], name: str, file_name: str) ->
     ``dataset_info.json``, keeping the entries already there. Returns both paths."""
     out = Path(out)
     path, info_path = out / file_name, out / "dataset_info.json"
-    _write_jsonl(path, rows)
+    write_jsonl(path, rows)
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     info[name] = {"file_name": file_name, "columns": dict(_COLUMNS)}
     _write_text(info_path, json.dumps(info, indent=2) + "\n")
@@ -64,8 +64,10 @@ def write_dataset(report: SynthReport, out: Path, heldout_file: Path) -> dict[st
     out = Path(out)
     paths = {"train": out / "train.jsonl", "heldout": out / "heldout.jsonl", "dataset_info": out / "dataset_info.json",
              "tasks": Path(heldout_file)}
-    _write_jsonl(paths["train"], (e.alpaca() for e in report.split("train")))
-    _write_jsonl(paths["heldout"], (e.alpaca() for e in report.split("heldout")))
-    _write_jsonl(paths["tasks"], (e.task_row() for e in report.split("heldout")))
-    _write_text(paths["dataset_info"], json.dumps(dataset_info(), indent=2) + "\n")
+    write_jsonl(paths["train"], (e.alpaca() for e in report.split("train")))
+    write_jsonl(paths["heldout"], (e.alpaca() for e in report.split("heldout")))
+    write_jsonl(paths["tasks"], (e.task_row() for e in report.split("heldout")))
+    # Other sets declared in the folder (taskbench_plans) stay declared.
+    info = json.loads(paths["dataset_info"].read_text(encoding="utf-8")) if paths["dataset_info"].is_file() else {}
+    _write_text(paths["dataset_info"], json.dumps(info | dataset_info(), indent=2) + "\n")
     return paths
