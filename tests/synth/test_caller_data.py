@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(not SOURCE.is_dir(), reason="the shared function
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("caller")
-    args = ["caller", "--out", str(out), "--seed", "3", "--synth-n", "60", "--heldout-n", "12",
+    args = ["caller", "--out", str(out), "--seed", "3", "--synth-n", "60", "--heldout-n", "12", "--chat-n", "50",
             "--source-dir", str(SOURCE)]
     result = CliRunner().invoke(data_app, args)
     assert result.exit_code == 0, result.output
@@ -46,7 +46,7 @@ def test_every_row_loads_through_the_trainer(built: Path) -> None:
         assert loaded.skipped == []
         assert len(loaded.conversations) == len(_rows(built / file))
     sources = {r["source"] for r in _rows(built / "train.jsonl")}
-    assert sources == {"trelis", "glaive", "synth"}
+    assert sources == {"trelis", "glaive", "synth", "chat-one", "chat-several", "chat-none"}
     assert sum(r["source"] == "synth" for r in _rows(built / "train.jsonl")) == 60
 
 
@@ -58,7 +58,7 @@ def test_held_out_tools_never_appear_in_train(built: Path) -> None:
 
 
 def test_the_same_seed_gives_the_same_bytes(built: Path, tmp_path: Path) -> None:
-    args = ["caller", "--out", str(tmp_path), "--seed", "3", "--synth-n", "60", "--heldout-n", "12",
+    args = ["caller", "--out", str(tmp_path), "--seed", "3", "--synth-n", "60", "--heldout-n", "12", "--chat-n", "50",
             "--source-dir", str(SOURCE)]
     assert CliRunner().invoke(data_app, args).exit_code == 0
     for name in FILES:
@@ -72,6 +72,10 @@ def test_synthesized_arguments_fit_the_tool_schemas(tmp_path: Path) -> None:
         for _ in range(15):
             plan, text, arguments = caller_data.synth_call(r, name)
             assert tool.validate(arguments)  # raises ToolError when they do not fit
+            if text.isidentifier():  # one bare word is read as the value, no model asked: not caller data
+                with pytest.raises(Dropped, match="already fits"):
+                    caller_turns(tool, plan, text, arguments)
+                continue
             turns = caller_turns(tool, plan, text, arguments)
             assert [role for role, _ in turns] == ["human", "gpt"]
             assert f"Function: {name}\n" in turns[0][1] and f"Input: {text}\n" in turns[0][1]
@@ -130,3 +134,22 @@ def test_glaive_calls_that_do_not_fit_are_dropped() -> None:
     bad = {**good, "conversations": [good["conversations"][0], {"from": "function_call", "value": '{"name": "g"}'}]}
     with pytest.raises(Dropped, match="not \\{name, arguments\\} JSON"):
         normalize_glaive(bad)
+
+
+def test_chat_rows_ask_for_one_call_several_or_none_and_offer_what_they_need(built: Path) -> None:
+    rows = [r for r in _rows(built / "train.jsonl") if r["source"].startswith("chat-")]
+    assert {k: sum(r["source"] == f"chat-{k}" for r in rows) for k in ("one", "several", "none")} == \
+        {"one": 20, "several": 20, "none": 10}
+    for row in rows:
+        offered = {f["name"] for f in json.loads(row["tools"])}
+        (_, request), (role, reply) = [(t["from"], t["value"]) for t in row["conversations"]]
+        if row["source"] == "chat-none":
+            assert role == "gpt" and "no call" in reply
+            continue
+        calls = json.loads(reply)
+        calls = calls if isinstance(calls, list) else [calls]
+        assert role == "function_call" and {c["name"] for c in calls} <= offered
+        assert (len(calls) > 1) == (row["source"] == "chat-several") or len(calls) == 1
+        for call in calls:  # every value the call passes is said in the request (a ticker: its company)
+            for value in call["arguments"].values():
+                assert str(value) in request or call["name"] == "lookup_stock_price", (value, request)

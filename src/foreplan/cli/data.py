@@ -1,7 +1,7 @@
 """``foreplan data``: build training data.
 
     foreplan data synth-plans --out data/plans --n 600 --heldout-n 60 --seed 0
-    foreplan data caller --out data/caller --seed 0 --synth-n 400
+    foreplan data caller --out data/caller --seed 0 --synth-n 400 --chat-n 600
     foreplan data taskbench-plans --out data/plans
 
 Synthesizes ReWOO planner examples from toolkits (see :mod:`foreplan.synth`), checks
@@ -137,15 +137,16 @@ def caller(
     seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same files.")] = 0,
     synth_n: Annotated[int, typer.Option("--synth-n", min=0, help="Calls synthesized from tool schemas for training.")] = 400,
     heldout_n: Annotated[int, typer.Option("--heldout-n", min=0, help="Synthesized calls to the held-out tools.")] = 60,
+    chat_n: Annotated[int, typer.Option("--chat-n", min=0, help="Chat-with-tools rows (one call, several, none).")] = 600,
     source_dir: Annotated[Path, typer.Option("--source-dir", help="The Trelis sample and the glaive demo.")] = Path("../shared/data/function_calling"),
     debug: DebugOpt = False,
 ) -> None:
     """Function-caller data: the Trelis sample, the glaive demo and synthesized calls, as sharegpt with tools."""
     with errors(False, debug):
-        _caller(out_dir, seed, synth_n, heldout_n, source_dir)
+        _caller(out_dir, seed, synth_n, heldout_n, source_dir, chat_n)
 
 
-def _caller(out_dir: Path, seed: int, synth_n: int, heldout_n: int, source_dir: Path) -> None:
+def _caller(out_dir: Path, seed: int, synth_n: int, heldout_n: int, source_dir: Path, chat_n: int = 0) -> None:
     from rich.table import Table
 
     from foreplan.errors import ConfigError
@@ -155,10 +156,11 @@ def _caller(out_dir: Path, seed: int, synth_n: int, heldout_n: int, source_dir: 
     if not source_dir.is_dir():
         raise ConfigError(f"{source_dir} does not exist; pass --source-dir (the shared function_calling folder).")
     with tempfile.TemporaryDirectory(prefix="foreplan-caller-") as workspace:
-        train, heldout, report = build_caller_data(source_dir, Toolbox(Path(workspace)), synth_n, heldout_n, seed)
+        train, heldout, report = build_caller_data(source_dir, Toolbox(Path(workspace)), synth_n, heldout_n, seed,
+                                                   chat_n)
     paths = write_caller_data(out_dir, train, heldout)
     table = Table("source", "train", "held-out")
-    for source in ("trelis", "glaive", "synth"):
+    for source in ("trelis", "glaive", "synth", "chat-one", "chat-several", "chat-none"):
         table.add_row(source, str(report.kept[source, "train"]), str(report.kept[source, "heldout"]))
     out.print(table)
     if report.dropped:

@@ -4,6 +4,8 @@
     glaive demo ────────► already sharegpt: calls checked against tools, JSON re-serialized
     tool schemas ───────► a step as a ReWOO planner writes it (``250 EUR to JPY``) → the message
                           the function caller renders at inference → the JSON arguments it should reply
+    tool schemas ───────► a person's request + offered functions → one call, several, or none
+                          (caller_chat.py: the server's and BFCL's tool_choice=auto form)
 
 The third source exists because the caller at inference sees a prompt shape (step, input,
 schema) neither public set has. Rows naming a held-out tool (the planner split's
@@ -25,6 +27,7 @@ from typing import Any
 from foreplan.errors import DatasetError, ToolError
 from foreplan.execute.caller import FunctionCaller
 from foreplan.llm.scripted import ScriptedLLM
+from foreplan.synth.caller_chat import chat_rows
 from foreplan.synth.caller_steps import SYNTH_CALL_TOOLS, Args, synth_call
 from foreplan.synth.toolbox import Toolbox
 from foreplan.synth.tools import HELDOUT_TOOLS
@@ -185,8 +188,9 @@ def synthesize_calls(toolbox: Toolbox, names: list[str], n: int, seed: int, repo
 
 
 def build_caller_data(source_dir: Path, toolbox: Toolbox, synth_n: int, heldout_n: int,
-                      seed: int) -> tuple[list[dict], list[dict], CallerReport]:
-    """Train rows, held-out rows and what was kept and dropped, all three sources together."""
+                      seed: int, chat_n: int = 0) -> tuple[list[dict], list[dict], CallerReport]:
+    """Train rows, held-out rows and what was kept and dropped, all sources together
+    (``chat_n`` chat-with-tools rows: one call, several, none; see caller_chat.py)."""
     report, train, heldout = CallerReport(), [], []
     functions = {f["function"]: f for f in json.loads((source_dir / "trelis_sample_functions.json").read_text())}
     sources = [("trelis", split, list(csv.DictReader((source_dir / f"trelis_sample_{split}.csv").read_text(
@@ -204,6 +208,9 @@ def build_caller_data(source_dir: Path, toolbox: Toolbox, synth_n: int, heldout_
     train_tools = [t for t in SYNTH_CALL_TOOLS if t not in HELDOUT_TOOLS]
     train += synthesize_calls(toolbox, train_tools, synth_n, seed, report)
     heldout += synthesize_calls(toolbox, sorted(HELDOUT_TOOLS), heldout_n, seed + 1, report)
+    if chat_n:
+        train += chat_rows(toolbox, train_tools, chat_n, seed, _row)
+        heldout += chat_rows(toolbox, sorted(HELDOUT_TOOLS), max(chat_n // 10, 5), seed + 1, _row)
     for split, rows in (("train", train), ("heldout", heldout)):
         report.kept.update((row["source"], split) for row in rows)
         random.Random(seed).shuffle(rows)

@@ -67,6 +67,19 @@ def _tool_call(value: Any) -> dict[str, Any]:
     return {"type": "function", "function": {"name": name, "arguments": arguments}}
 
 
+def _tool_calls(content: str) -> list[dict[str, Any]]:
+    """A function_call turn: one call, or a JSON list of calls made together (parallel)."""
+    try:
+        value = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise RowError(f"function call is not JSON ({exc.msg} at char {exc.pos})") from exc
+    if isinstance(value, list):
+        if not value:
+            raise RowError("a function_call turn lists no call")
+        return [_tool_call(call) for call in value]
+    return [_tool_call(value)]
+
+
 def _tools(value: Any) -> list[dict[str, Any]] | None:
     if value in (None, "", []) or (isinstance(value, float) and value != value):
         return None
@@ -120,7 +133,7 @@ def from_sharegpt(row: dict[str, Any], columns: dict[str, str], tags: dict[str, 
         if role is None or not isinstance(content, str):
             raise RowError(f"turn {i} has an unknown role {turn.get(tag['role_tag'])!r} or no text")
         if role == "function_call":
-            messages.append({"role": "assistant", "content": "", "tool_calls": [_tool_call(content)]})
+            messages.append({"role": "assistant", "content": "", "tool_calls": _tool_calls(content)})
         else:
             messages.append({"role": role, "content": content})
     if messages[-1]["role"] != "assistant":
