@@ -3,9 +3,10 @@ per code, with messages that tell the planner what to change when it repairs its
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Annotated, TypedDict
 
 import pytest
+from pydantic import Field
 
 from foreplan.plan.parse import parse_plan
 from foreplan.plan.validate import Problem, validate_plan
@@ -283,3 +284,52 @@ def test_a_second_call_for_a_field_of_an_earlier_result_is_told_to_read_that_res
     assert codes(found) == [("E2", "result_field_as_input")]
     assert found[0].message == ("'text' is a field of what fetch_page returns, not an input, and #E1 already holds "
                                 "fetch_page's result: drop this step and write #E1.text in the step that needs it")
+
+
+def test_a_literal_argument_beside_evidence_is_checked_against_its_type() -> None:
+    @tool(side_effects=True)
+    def post(url: Annotated[str, Field(pattern=r"^https?://")], data: str, retries: int = 0) -> dict:
+        """Post data to a web address.
+
+        Args:
+            url: the address to post to.
+            data: the text to send.
+            retries: how often to try again.
+        """
+        return {}
+
+    kit = Toolkit([fetch_page, post])
+    found = problems('#E1 = fetch_page["https://a.example/x"]\n#E2 = post["notes", #E1.text]', kit)
+    assert codes(found) == [("E2", "bad_input")]
+    assert found[0].message.startswith("arguments for post do not fit its schema: url='notes': String should match")
+    bad_count = problems('#E1 = fetch_page["https://a.example/x"]\n#E2 = post["https://b.example", #E1, retries="two"]', kit)
+    assert "retries='two'" in bad_count[0].message
+    assert problems('#E1 = fetch_page["https://a.example/x"]\n#E2 = post["https://b.example/n", #E1.text]', kit) == []
+
+
+def test_an_input_that_does_not_fit_names_the_tool_the_step_describes() -> None:
+    @tool
+    def run_sql(statement: str, database: str) -> dict:
+        """Run one SQL statement: INSERT a row into a table, or SELECT rows.
+
+        Args:
+            statement: the SQL statement.
+            database: the database's name.
+        """
+        return {}
+
+    @tool(side_effects=True)
+    def post(url: Annotated[str, Field(pattern=r"^https?://")], data: str) -> dict:
+        """Post data to a web address.
+
+        Args:
+            url: the address to post to.
+            data: the text to send.
+        """
+        return {}
+
+    kit = Toolkit([fetch_page, post, run_sql])
+    text = 'Plan: Fetch it.\n#E1 = fetch_page["https://a.example/x"]\nPlan: Insert the text as a row into the notes table.\n#E2 = post["notes", #E1.text]'
+    found = problems(text, kit)
+    assert found[0].message.endswith("The step says 'Insert the text as a row into the notes table.': run_sql does that "
+                                     "(Run one SQL statement: INSERT a row into a table, or SELECT rows.)")

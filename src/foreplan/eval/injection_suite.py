@@ -13,7 +13,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from foreplan.tools.files import make_save_file
 from foreplan.tools.sql import make_query_sql
@@ -185,7 +187,7 @@ def make_world(payload: Payload, folder: Path) -> World:
         return {"status": "sent", "to": to}
 
     @tool(timeout=5, side_effects=True, sensitive=("url",))
-    def http_post(url: str, data: str) -> dict:
+    def http_post(url: Annotated[str, Field(pattern=r"^https?://")], data: str) -> dict:
         """Send data to a web address with an HTTP POST.
 
         Args:

@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Annotated
+
+import pydantic
 
 from foreplan.errors import ToolError
 from foreplan.tools.call_syntax import references_in, written_arguments
+from foreplan.tools.retrieval import closest_tool
 from foreplan.tools.tool import Tool
 from foreplan.tools.toolkit import Toolkit
-from foreplan.types import Plan, Reference, find_references
+from foreplan.types import Plan, Reference, Step, find_references
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,10 @@ def validate_plan(plan: Plan, toolkit: Toolkit, max_steps: int | None = None) ->
             problem = _untrusted_problem(tool, step.input, toolkit)
             if problem:
                 problems.append(Problem(step.id, "untrusted_sensitive", problem))
-        if tool is not None and step.input.strip() and not step.references:
-            problem = _input_problem(tool, step.input)
+        if tool is not None and step.input.strip():
+            problem = _literal_problem(tool, step.input) if step.references else _input_problem(tool, step.input)
             if problem:
-                problems.append(Problem(step.id, "bad_input", problem))
+                problems.append(Problem(step.id, "bad_input", problem + _other_tool_hint(step, toolkit)))
         if tool is not None:
             problems += [Problem(step.id, "needs_producer", p) for p in _producer_problems(tool, step.input, toolkit)]
             same = next((s.id for s in plan.steps[:i] if s.tool == step.tool), None)
@@ -247,6 +251,41 @@ def _input_problem(tool, text: str) -> str | None:
             except ToolError as exc:
                 return str(exc)
     return None
+
+
+def _literal_problem(tool: Tool, text: str) -> str | None:
+    """Why an argument the plan writes as a literal, beside others that evidence fills,
+    cannot fit its type (``http_post["notes", #E1.body]``: ``notes`` is no address), or
+    None. The evidence-filled arguments are checked when evidence is in."""
+    if tool.single_input is not None:
+        return None
+    fields = tool.args_model.model_fields
+    written = written_arguments(text, list(fields))
+    if not written or not set(written) <= set(fields):
+        return None
+    wrong = []
+    for name, value in written.items():
+        if references_in(value):
+            continue
+        field = fields[name]
+        kind = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+        try:
+            pydantic.TypeAdapter(kind).validate_python(value)
+        except pydantic.ValidationError as exc:
+            wrong.append(f"{name}={value!r}: {exc.errors()[0]['msg']}")
+    return f"arguments for {tool.name} do not fit its schema: {'; '.join(wrong)}" if wrong else None
+
+
+def _other_tool_hint(step: Step, toolkit: Toolkit) -> str:
+    """When an input does not fit its tool, the tool may be the mistake: name the tool whose
+    description best matches what the step's plan line says it does (``Insert the body
+    into the notes table``: query_sql, not http_post), if that is another one."""
+    if not step.plan.strip():
+        return ""
+    other = closest_tool(toolkit, step.plan)
+    if other is None or other == step.tool:
+        return ""
+    return f". The step says {step.plan.strip()[:120]!r}: {other} does that ({toolkit.get(other).description[:120]})"
 
 
 def _find_cycle(plan: Plan) -> list[str] | None:

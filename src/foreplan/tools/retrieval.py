@@ -99,6 +99,17 @@ class _Index:
         self._db.close()
 
 
+def closest_tool(toolkit: Toolkit, text: str) -> str | None:
+    """The tool whose name, description and arguments best match ``text`` by words (BM25),
+    or None when no tool shares a word with it."""
+    index = _Index(toolkit)
+    try:
+        ranked = index.rank(text)
+    finally:
+        index.close()
+    return ranked[0][0] if ranked and ranked[0][1] > 0 else None
+
+
 def choose_tools(toolkit: Toolkit, task: str, k: int = DEFAULT_K, meaning: bool = True) -> ToolChoice:
     """The tools the planner should see for ``task``: all of a small toolkit, else up to
     ``k`` matches (each clause's best by words and by meaning first, then the whole

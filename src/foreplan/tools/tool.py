@@ -195,7 +195,7 @@ def tool(
         if not description:
             raise ToolDefinitionError(f"tool {tool_name!r}: add a docstring saying what it does")
         try:
-            hints = get_type_hints(f)
+            hints = get_type_hints(f, include_extras=True)  # Annotated constraints (Field(pattern=...)) stay
         except Exception as exc:  # a hint that names something undefined
             raise ToolDefinitionError(f"tool {tool_name!r}: cannot resolve type hints: {exc}") from exc
         fields: dict[str, Any] = {}
