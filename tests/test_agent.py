@@ -113,9 +113,11 @@ def test_planner_is_asked_once_more_with_the_problems():
     result = agent.run("Look up alpha")
     assert result.plan_attempts == 2
     repair = llm.calls[1][0]
-    assert repair[-2] == {"role": "assistant", "content": bad}
-    assert "unknown tool 'search_google'" in repair[-1]["content"]
-    assert "slow_lookup" in repair[-1]["content"]
+    # a fresh prompt with the problems before the task, not the bad plan to copy again
+    assert len(repair) == 1 and bad.strip() not in repair[0]["content"]
+    text = repair[0]["content"]
+    assert text.index("unknown tool 'search_google'") < text.index("Task: Look up alpha")
+    assert "slow_lookup" in text
 
 
 def test_a_plan_that_stays_invalid_is_a_typed_error():

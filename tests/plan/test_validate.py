@@ -333,3 +333,21 @@ def test_an_input_that_does_not_fit_names_the_tool_the_step_describes() -> None:
     found = problems(text, kit)
     assert found[0].message.endswith("The step says 'Insert the text as a row into the notes table.': run_sql does that "
                                      "(Run one SQL statement: INSERT a row into a table, or SELECT rows.)")
+
+
+def test_more_values_than_parameters_is_not_a_call_of_that_tool() -> None:
+    @tool
+    def post(url: str, data: str) -> dict:
+        """Post data to a web address.
+
+        Args:
+            url: the address to post to.
+            data: the text to send.
+        """
+        return {}
+
+    kit = Toolkit([fetch_page, post])
+    found = problems("#E1 = fetch_page[https://a.example/x]\n#E2 = post['notes', 'INSERT INTO notes', [#E1.text]]", kit)
+    assert [p.message for p in found] == ["post takes 2 arguments (url, data), the step gives 3"]
+    # free words are the caller's to read, however many commas they hold
+    assert problems("#E1 = fetch_page[https://a.example/x]\n#E2 = post[to the API, the text, #E1]", kit) == []

@@ -2,7 +2,7 @@
 
     instruction ─► prompt (tools, example, task) ─► LLM (+ plan grammar) ─► parse ─► validate ─► drop repeats
                                                          ▲                              │ problems
-                                                         └──── repair prompt ◄──────────┘ (once)
+                                                         └─ prompt + problems ◄─────────┘ (once)
 
 The grammar makes malformed plans impossible on backends that honour it; the repair
 round covers backends without one and problems a grammar cannot see (an input that does
@@ -54,14 +54,22 @@ class Planner:
     """Worked examples from past runs on these tools (memory.py), shown in place of the
     toolkit's or the built-in one; any that no longer validates is left out."""
 
-    def prompt(self, instruction: str) -> list[Message]:
+    def prompt(self, instruction: str, avoid: list[str] | None = None) -> list[Message]:
         text = render(
             "planner",
             tools=self.toolkit.describe(),
             example=self._example(),
             task=instruction.strip(),
+            avoid=avoid or [],
         )
         return [{"role": "user", "content": text}]
+
+    def _repair_messages(self, instruction: str, messages: list[Message], text: str,
+                         problems: list[str]) -> list[Message]:
+        """The second attempt's prompt: the first prompt again, with the first plan's
+        problems said before the task, but not the plan itself. Shown its own plan and
+        asked to fix it, the 1.5B rewrote the same plan word for word."""
+        return self.prompt(instruction, avoid=problems)
 
     def _example(self) -> str | None:
         """Past runs' examples that still validate, else the toolkit's own worked example
@@ -94,9 +102,6 @@ class Planner:
 
     def _dedupe(self, plan: Plan) -> tuple[Plan, dict[str, str]]:
         return drop_repeated_steps(plan, self.toolkit)
-
-    def _repair(self, problems: list[str]) -> str:
-        return render("repair", problems=problems)
 
     def _check(self, text: str) -> tuple[Plan | None, list[str]]:
         plan, blocking, soft = self._problems(text)
@@ -140,8 +145,5 @@ class Planner:
             if plan is not None and not blocking and (not soft or attempt == 2):
                 plan, merged = self._dedupe(plan)
                 return PlanResult(plan, usage, attempt, texts, merged)
-            messages = messages + [
-                {"role": "assistant", "content": completion.text},
-                {"role": "user", "content": self._repair(problems)},
-            ]
+            messages = self._repair_messages(instruction, messages, completion.text, problems)
         raise PlanInvalidError(texts[-1], problems)

@@ -115,8 +115,11 @@ class Replanner(Planner):
         grammar = plan_grammar(self.toolkit, self.max_steps, first=self.first)
         return GenerationOptions(max_tokens=options.max_tokens, stop=options.stop, constraint=Constraint(grammar=grammar))
 
-    def _repair(self, problems: list[str]) -> str:
-        return render("repair", problems=problems, first=self.first)
+    def _repair_messages(self, instruction: str, messages: list[Message], text: str,
+                         problems: list[str]) -> list[Message]:
+        """A continuation is repaired in its conversation: its prompt already holds a plan."""
+        return messages + [{"role": "assistant", "content": text},
+                           {"role": "user", "content": render("repair", problems=problems, first=self.first)}]
 
     def _problems(self, text: str) -> tuple[Plan | None, list[str], list[str]]:
         try:

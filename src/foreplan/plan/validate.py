@@ -14,7 +14,7 @@ from typing import Annotated
 import pydantic
 
 from foreplan.errors import ToolError
-from foreplan.tools.call_syntax import references_in, written_arguments
+from foreplan.tools.call_syntax import positional_values, references_in, written_arguments
 from foreplan.tools.retrieval import closest_tool
 from foreplan.tools.tool import Tool
 from foreplan.tools.toolkit import Toolkit
@@ -78,7 +78,8 @@ def validate_plan(plan: Plan, toolkit: Toolkit, max_steps: int | None = None) ->
             if problem:
                 problems.append(Problem(step.id, "untrusted_sensitive", problem))
         if tool is not None and step.input.strip():
-            problem = _literal_problem(tool, step.input) if step.references else _input_problem(tool, step.input)
+            problem = (_count_problem(tool, step.input)
+                       or (_literal_problem(tool, step.input) if step.references else _input_problem(tool, step.input)))
             if problem:
                 problems.append(Problem(step.id, "bad_input", problem + _other_tool_hint(step, toolkit)))
         if tool is not None:
@@ -251,6 +252,19 @@ def _input_problem(tool, text: str) -> str | None:
             except ToolError as exc:
                 return str(exc)
     return None
+
+
+def _count_problem(tool: Tool, text: str) -> str | None:
+    """More values than the tool has parameters (``http_post['notes', 'INSERT ...', #E1]``
+    for ``url, data``): the step cannot be a call of this tool."""
+    if tool.single_input is not None:
+        return None
+    fields = tool.args_model.model_fields
+    count = positional_values(text)
+    if count is None or count <= len(fields):
+        return None
+    return (f"{tool.name} takes {len(fields)} argument{'s' if len(fields) != 1 else ''} ({', '.join(fields)}), "
+            f"the step gives {count}")
 
 
 def _literal_problem(tool: Tool, text: str) -> str | None:

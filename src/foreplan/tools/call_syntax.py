@@ -106,6 +106,23 @@ def call_arguments(text: str, parameters: list[str], bare_words: bool = False) -
     return arguments
 
 
+def positional_values(text: str) -> int | None:
+    """How many values ``text`` writes as a call's positional arguments, when every one of
+    them is a literal or a reference (``'notes', 'INSERT ...', [#E1.body]`` is 3); None for
+    anything else (free words, keywords only, not call syntax)."""
+    hidden, _ = _hide_references(text, "'", _PLACEHOLDER.format)
+    if hidden.count('"') % 2:
+        return None
+    try:
+        call = ast.parse(f"f({hidden})", mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(call, ast.Call) or not call.args:
+        return None
+    written = all(not isinstance(a, ast.Name) or _PLACEHOLDER_RE.fullmatch(a.id) for a in call.args)
+    return len(call.args) if written else None
+
+
 def _literal(node: ast.AST, originals: list[str], bare_words: bool = False) -> Any:
     if isinstance(node, ast.Name):
         match = _PLACEHOLDER_RE.fullmatch(node.id)
