@@ -39,6 +39,14 @@ ADAPTERS: dict[str, EmbeddedAdapter] = {
             description="ReWOO planner LoRA, r=8 on all linear layers (configs/planner-0.5b.yaml)",
             size=8_821_216,
         ),
+        EmbeddedAdapter(
+            name="embedded-0.5b-planner-v2",
+            base="qwen2.5-coder-0.5b",
+            filename="planner-0.5b-v2.gguf",
+            sha256="d7bf7eb3a03e827da17213ac33ec1e9173ef38e57c1b4ff243bec092f6448c6c",
+            description="ReWOO planner LoRA v2: synthetic plans + TaskBench train graphs (configs/planner-0.5b-v2.yaml)",
+            size=8_821_216,
+        ),
     )
 }
 
