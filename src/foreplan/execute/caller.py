@@ -61,9 +61,10 @@ class FunctionCaller:
             return text, Usage()
         fields = tool.args_model.model_fields
         required = {n for n, f in fields.items() if f.is_required()}
-        written = (json_arguments(text), call_arguments(text, list(fields)),
-                   call_arguments(text, list(fields), bare_words=True))
-        for direct in written:
+        readings = (lambda: json_arguments(text), lambda: call_arguments(text, list(fields)),
+                    lambda: call_arguments(text, list(fields), bare_words=True))
+        for read in readings:  # the strict readings first; each only if the one before did not fit
+            direct = read()
             if direct is not None and required <= set(direct) <= set(fields) and _fits(tool, direct):
                 return direct, Usage()
         schema = _with_references(tool.parameters) if refs else tool.parameters

@@ -42,6 +42,18 @@ SOFT_PROBLEMS = frozenset({"no_such_field", "untrusted_sensitive", "needs_produc
 """Problem codes that get the planner's one repair but do not stop a plan from running."""
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A planner reply, judged: the plan as it will run (repeated steps and field lookups
+    folded into the steps they repeat), what was folded, the problems that stop it from
+    running and those that only make a step fail."""
+
+    plan: Plan | None
+    merged: dict[str, str]
+    blocking: list[str]
+    soft: list[str]
+
+
 @dataclass
 class Planner:
     llm: LLM
@@ -104,21 +116,20 @@ class Planner:
         return drop_repeated_steps(plan, self.toolkit)
 
     def _check(self, text: str) -> tuple[Plan | None, list[str]]:
-        plan, blocking, soft = self._problems(text)
-        return plan, blocking + soft
+        checked = self._problems(text)
+        return checked.plan, checked.blocking + checked.soft
 
-    def _problems(self, text: str) -> tuple[Plan | None, list[str], list[str]]:
-        """The plan, the problems that stop it from running, and those that only make a
-        step fail (a field its producer does not return, a side effect the worker will
-        refuse): worth one repair, not a lost run. The plan is judged as it will run,
-        with repeated steps and field lookups folded into the steps they repeat."""
+    def _problems(self, text: str) -> Checked:
+        """``text`` judged as it will run. Soft problems (a field its producer does not
+        return, a side effect the worker will refuse) are worth one repair, not a lost run."""
         try:
-            plan = parse_plan(text)
+            parsed = parse_plan(text)
         except PlanParseError as exc:
-            return None, [f"the text is not a plan ({exc})"], []
-        problems = validate_plan(self._dedupe(plan)[0], self.toolkit, self.max_steps)
-        return (plan, [str(p) for p in problems if p.code not in SOFT_PROBLEMS],
-                [str(p) for p in problems if p.code in SOFT_PROBLEMS])
+            return Checked(None, {}, [f"the text is not a plan ({exc})"], [])
+        plan, merged = self._dedupe(parsed)
+        problems = validate_plan(plan, self.toolkit, self.max_steps)
+        return Checked(plan, merged, [str(p) for p in problems if p.code not in SOFT_PROBLEMS],
+                       [str(p) for p in problems if p.code in SOFT_PROBLEMS])
 
     def plan(self, instruction: str) -> PlanResult:
         """Write a plan for ``instruction``.
@@ -138,12 +149,11 @@ class Planner:
             completion = self.llm.generate(messages, options)
             usage.add(completion.usage)
             texts.append(completion.text)
-            plan, blocking, soft = self._problems(completion.text)
-            problems = blocking + soft
+            checked = self._problems(completion.text)
+            problems = checked.blocking + checked.soft
             # After the repair a plan with only soft problems runs: its step fails as
             # evidence that says why, and the rest of the run goes on.
-            if plan is not None and not blocking and (not soft or attempt == 2):
-                plan, merged = self._dedupe(plan)
-                return PlanResult(plan, usage, attempt, texts, merged)
+            if checked.plan is not None and not checked.blocking and (not checked.soft or attempt == 2):
+                return PlanResult(checked.plan, usage, attempt, texts, checked.merged)
             messages = self._repair_messages(instruction, messages, completion.text, problems)
         raise PlanInvalidError(texts[-1], problems)

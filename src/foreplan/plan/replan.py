@@ -28,7 +28,7 @@ from foreplan.llm.base import Constraint, GenerationOptions, Message
 from foreplan.plan.dedupe import drop_repeated_steps, step_key
 from foreplan.plan.grammar import plan_grammar
 from foreplan.plan.parse import parse_plan
-from foreplan.plan.planner import SOFT_PROBLEMS, Planner
+from foreplan.plan.planner import SOFT_PROBLEMS, Checked, Planner
 from foreplan.plan.validate import validate_plan
 from foreplan.prompts import render
 from foreplan.types import Evidence, Plan, Status
@@ -121,21 +121,21 @@ class Replanner(Planner):
         return messages + [{"role": "assistant", "content": text},
                            {"role": "user", "content": render("repair", problems=problems, first=self.first)}]
 
-    def _problems(self, text: str) -> tuple[Plan | None, list[str], list[str]]:
+    def _problems(self, text: str) -> Checked:
         try:
             new = parse_plan(text)
         except PlanParseError as exc:
-            return None, [f"the text is not a plan ({exc})"], []
+            return Checked(None, {}, [f"the text is not a plan ({exc})"], [])
         ids = {s.id for s in new.steps}
-        steps = self.done.steps + self._dedupe(new)[0].steps
-        problems = [p for p in validate_plan(Plan(steps), self.toolkit) if p.step_id in ids]
+        kept, merged = self._dedupe(new)
+        problems = [p for p in validate_plan(Plan(self.done.steps + kept.steps), self.toolkit) if p.step_id in ids]
         blocking = [str(p) for p in problems if p.code not in SOFT_PROBLEMS]
         if len(new.steps) > self.max_steps:
             blocking.append(f"the replan has {len(new.steps)} steps; at most {self.max_steps} are allowed")
         ran = set(self.ran_side_effects())
         blocking += [f"#{s.id}: {s.tool} has side effects and already ran; it must not run again"
                      for s in new.steps if s.tool in ran]
-        return new, blocking, [str(p) for p in problems if p.code in SOFT_PROBLEMS]
+        return Checked(kept, merged, blocking, [str(p) for p in problems if p.code in SOFT_PROBLEMS])
 
     def _dedupe(self, plan: Plan) -> tuple[Plan, dict[str, str]]:
         """Drop new steps that repeat an old one whose result is in (it worked, or found

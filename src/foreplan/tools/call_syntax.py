@@ -84,15 +84,11 @@ def call_arguments(text: str, parameters: list[str], bare_words: bool = False) -
     parameter given twice. With ``bare_words``, an unquoted word is the string it spells
     (``#E2, USD, EUR``), as small planners write codes and units; the caller then checks
     that each one fits its argument's type."""
-    # A reference outside quotes is not Python: a placeholder name stands in for it.
-    hidden, originals = _hide_references(text, "'", _PLACEHOLDER.format)
-    if hidden.count('"') % 2:
+    parsed = _parse_call(text)
+    if parsed is None:
         return None
-    try:
-        call = ast.parse(f"f({hidden})", mode="eval").body
-    except SyntaxError:
-        return None
-    if not isinstance(call, ast.Call) or len(call.args) > len(parameters) or any(k.arg is None for k in call.keywords):
+    call, originals = parsed
+    if len(call.args) > len(parameters) or any(k.arg is None for k in call.keywords):
         return None
     pairs = [*zip(parameters, call.args, strict=False), *((k.arg, k.value) for k in call.keywords)]
     if not pairs or len({name for name, _ in pairs}) != len(pairs):
@@ -110,17 +106,26 @@ def positional_values(text: str) -> int | None:
     """How many values ``text`` writes as a call's positional arguments, when every one of
     them is a literal or a reference (``'notes', 'INSERT ...', [#E1.body]`` is 3); None for
     anything else (free words, keywords only, not call syntax)."""
-    hidden, _ = _hide_references(text, "'", _PLACEHOLDER.format)
+    parsed = _parse_call(text)
+    if parsed is None or not parsed[0].args:
+        return None
+    call = parsed[0]
+    written = all(not isinstance(a, ast.Name) or _PLACEHOLDER_RE.fullmatch(a.id) for a in call.args)
+    return len(call.args) if written else None
+
+
+def _parse_call(text: str) -> tuple[ast.Call, list[str]] | None:
+    """``text`` read as the arguments of a Python call, with each reference outside quotes
+    replaced by a placeholder name (a reference is not Python), and the references in
+    order; None when it is not call syntax."""
+    hidden, originals = _hide_references(text, "'", _PLACEHOLDER.format)
     if hidden.count('"') % 2:
         return None
     try:
         call = ast.parse(f"f({hidden})", mode="eval").body
     except SyntaxError:
         return None
-    if not isinstance(call, ast.Call) or not call.args:
-        return None
-    written = all(not isinstance(a, ast.Name) or _PLACEHOLDER_RE.fullmatch(a.id) for a in call.args)
-    return len(call.args) if written else None
+    return (call, originals) if isinstance(call, ast.Call) else None
 
 
 def _literal(node: ast.AST, originals: list[str], bare_words: bool = False) -> Any:

@@ -21,7 +21,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, get_type_hints, is_typeddict
+from typing import Annotated, Any, Protocol, get_args, get_origin, get_type_hints, is_typeddict
 
 import pydantic
 
@@ -203,7 +203,7 @@ def tool(
         for pname, param in inspect.signature(f).parameters.items():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 raise ToolDefinitionError(f"tool {tool_name!r}: *args/**kwargs cannot be described to a model")
-            if hints.get(pname) is RunContext:
+            if _plain(hints.get(pname)) is RunContext:
                 context_parameter = pname  # filled by the worker, not part of the schema
                 continue
             if pname not in hints:
@@ -221,6 +221,12 @@ def tool(
                                       f"take (its arguments: {', '.join(fields) or 'none'})")
         return Tool(tool_name, description, f, model, returns, timeout, retries, side_effects,
                     sensitive=frozenset(sensitive), render_reference=render_reference,
-                    return_type=hints.get("return"), context_parameter=context_parameter)
+                    return_type=_plain(hints.get("return")), context_parameter=context_parameter)
 
     return build(fn) if fn is not None else build
+
+
+def _plain(hint: Any) -> Any:
+    """A type hint without its ``Annotated`` extras: only argument fields keep those (as
+    pydantic constraints); the return type and the context parameter are read bare."""
+    return get_args(hint)[0] if get_origin(hint) is Annotated else hint
