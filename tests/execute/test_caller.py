@@ -101,6 +101,30 @@ def test_single_input_gets_a_typed_number_only_where_the_parameter_is_a_number()
     assert caller.arguments(_step("#E1"), search, _evidence(E1=[1, 2]))[0].sources == {"query": ["E1"]}
 
 
+@tool
+def search_top(query: str, k: int = 5, tags: list[str] | None = None) -> str:
+    """Search, keeping the best results.
+
+    Args:
+        query: what to look for.
+        k: how many results.
+        tags: labels the results must carry.
+    """
+    return query
+
+
+def test_a_one_input_tool_also_takes_its_optional_arguments_written_as_a_call():
+    caller = FunctionCaller(ScriptedLLM([]))
+    assert caller.arguments(_step('"Nolan films", 3', "search_top"), search_top, {})[0].arguments == {
+        "query": "Nolan films", "k": 3, "tags": None}
+    both = caller.arguments(_step('"Nolan", tags=[#E1.genre]', "search_top"), search_top, _evidence(E1={"genre": "x"}))
+    assert both[0].arguments["tags"] == ["x"] and both[0].sources == {"tags": ["E1"]}
+    # The one input alone, free words, or values that do not fit stay the whole text.
+    for text in ('"Nolan films"', "Paris, France", '"Paris", "France"', "k=3"):
+        assert caller.arguments(_step(text, "search_top"), search_top, {})[0].arguments["query"] in (
+            text, text.strip('"'))
+
+
 def test_single_input_that_cannot_fit_is_a_tool_error():
     with pytest.raises(ToolError, match=r"^arguments for square do not fit its schema: n: "):
         FunctionCaller(None).arguments(_step("seven"), square, {})

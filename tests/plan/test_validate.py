@@ -351,3 +351,25 @@ def test_more_values_than_parameters_is_not_a_call_of_that_tool() -> None:
     assert [p.message for p in found] == ["post takes 2 arguments (url, data), the step gives 3"]
     # free words are the caller's to read, however many commas they hold
     assert problems("#E1 = fetch_page[https://a.example/x]\n#E2 = post[to the API, the text, #E1]", kit) == []
+
+
+def test_a_call_that_names_arguments_the_tool_lacks_says_which_it_takes() -> None:
+    @tool
+    def run_sql(sql: str, params: list[str] | None = None) -> dict:
+        """Run one SQL statement.
+
+        Args:
+            sql: the statement, with ? for each value.
+            params: the values for the ? marks.
+        """
+        return {}
+
+    kit = Toolkit([fetch_page, run_sql])
+    found = problems('#E1 = fetch_page[https://a.example/x]\n'
+                     '#E2 = run_sql[sql="INSERT INTO notes (text) VALUES (?)", rows=[#E1.text]]', kit)
+    assert [p.message for p in found] == [
+        "run_sql has no argument rows; it takes sql (str), params (list[str] | None, optional)"]
+    fixed = '#E1 = fetch_page[https://a.example/x]\n#E2 = run_sql[sql="INSERT INTO notes (text) VALUES (?)", '
+    assert problems(fixed + "params=[#E1.text]]", kit) == []
+    # words that only look like keywords (none is an argument) are the tool's one input
+    assert problems("#E1 = run_sql[title=Heat]", kit) == []

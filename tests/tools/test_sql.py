@@ -19,7 +19,15 @@ import sqlalchemy as sa
 from mariadb import MariaDB, mariadb_server  # noqa: F401 - the fixture is used by name
 
 from foreplan.errors import ConfigError, ToolError
-from foreplan.tools.sql import clean_sql, make_engine, make_query_sql, movies_db_path, sql_literal, to_json_value
+from foreplan.tools.sql import (
+    bind_values,
+    clean_sql,
+    make_engine,
+    make_query_sql,
+    movies_db_path,
+    sql_literal,
+    to_json_value,
+)
 
 NOLAN = "SELECT Title FROM omdb WHERE Director = 'Christopher Nolan'"
 SLOW_CTE = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
@@ -246,6 +254,51 @@ def test_read_write_mode_can_write(tmp_path: Path, movies: Path) -> None:
     assert make_query_sql(f"sqlite:///{scratch}")(sql="SELECT count(*) AS n FROM omdb")["rows"] == [{"n": 0}]
 
 
+def test_values_are_bound_in_each_drivers_style() -> None:
+    sql = "INSERT INTO notes (a, b) VALUES (?, ?) -- '?' and 5% stay text"
+    assert bind_values(sql, None, "sqlite", "qmark") == (sql, None)
+    assert bind_values(sql, ["x", {"k": 1}], "sqlite", "qmark") == (sql, ("x", '{"k": 1}'))
+    assert bind_values("SELECT * FROM t WHERE a LIKE '5%' AND b = ? AND c = '?'", [3], "mysql", "pyformat") == (
+        "SELECT * FROM t WHERE a LIKE '5%%' AND b = %s AND c = '?'", (3,))
+    with pytest.raises(ToolError, match=r"has 2 \? placeholders and params gives 1 value; write one \? for each"):
+        bind_values(sql, ["x"], "sqlite", "qmark")
+
+
+def test_a_writable_database_stores_evidence_as_bound_data(tmp_path: Path) -> None:
+    from foreplan.execute.dag import Worker
+    from foreplan.tools.tool import tool
+    from foreplan.tools.toolkit import Toolkit
+    from foreplan.types import Plan, Step
+
+    database = tmp_path / "notes.db"
+    with sa.create_engine(f"sqlite:///{database}").begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    hostile = "Offsite at 10'); DROP TABLE notes; -- and ? marks"
+
+    @tool
+    def read_inbox(folder: str = "inbox") -> dict:
+        """Read the newest message.
+
+        Args:
+            folder: the mail folder.
+        """
+        return {"subject": "Offsite", "body": hostile}
+
+    writer = make_query_sql(f"sqlite:///{database}", read_only=False)
+    assert '"INSERT INTO notes (...) VALUES (?)", [#E1]' in writer.description + str(writer.parameters)
+    plan = Plan((
+        Step("E1", "Read the mail.", "read_inbox", "inbox"),
+        Step("E2", "Store its body.", "query_sql", '"INSERT INTO notes (text) VALUES (?)", [#E1.body]'),
+        Step("E3", "Read it back.", "query_sql", "SELECT text FROM notes WHERE text LIKE ?, ['%DROP%']"),
+        Step("E4", "Too few values.", "query_sql", '"INSERT INTO notes (id, text) VALUES (?, ?)", [#E1.subject]'),
+    ))
+    evidence = Worker(Toolkit([read_inbox, writer])).run(plan)
+    assert evidence["E2"].ok and evidence["E2"].value["rows_changed"] == 1, evidence["E2"]
+    assert not evidence["E3"].ok  # free SQL followed by a list is one statement, and not valid SQL
+    assert not evidence["E4"].ok and "has 2 ? placeholders and params gives 1" in evidence["E4"].error
+    assert writer(sql="SELECT text FROM notes")["rows"] == [{"text": hostile}]
+
+
 @pytest.mark.parametrize(
     ("url", "match"),
     [("sqlite:////nonexistent/nope.db", "no SQLite database"), ("oracle://u:p@localhost/x", "supports sqlite")],
@@ -342,4 +395,10 @@ def test_mariadb_reader_could_write_without_read_only(mariadb_server: MariaDB) -
     writer(sql="INSERT INTO omdb (ID, Title) VALUES (-1, 'scratch')")
     assert mariadb_state(mariadb_server) != before
     writer(sql="DELETE FROM omdb WHERE ID = -1")
+    assert mariadb_state(mariadb_server) == before
+    # bound values: the driver's %s style, a literal % in the statement kept
+    writer(sql="INSERT INTO omdb (ID, Title) VALUES (?, ?)", params=[-1, "100% O'Brien ?"])
+    found = writer(sql="SELECT Title FROM omdb WHERE Title LIKE '100%' AND ID = ?", params=[-1])
+    assert found["rows"] == [{"Title": "100% O'Brien ?"}]
+    writer(sql="DELETE FROM omdb WHERE ID = ?", params=[-1])
     assert mariadb_state(mariadb_server) == before

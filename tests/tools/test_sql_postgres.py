@@ -198,6 +198,12 @@ def test_postgres_reader_could_write_without_read_only(postgres: str) -> None:
     writer(sql="INSERT INTO omdb (\"ID\", \"Title\") VALUES (-1, 'scratch')")
     assert table_state(postgres) != before
     writer(sql='DELETE FROM omdb WHERE "ID" = -1')
+    assert table_state(postgres) == before
+    # bound values: pg8000's %s style, a literal % in the statement kept
+    writer(sql='INSERT INTO omdb ("ID", "Title") VALUES (?, ?)', params=[-1, "100% O'Brien ?"])
+    found = writer(sql='SELECT "Title" FROM omdb WHERE "Title" LIKE \'100%\' AND "ID" = ?', params=[-1])
+    assert found["rows"] == [{"Title": "100% O'Brien ?"}]
+    writer(sql='DELETE FROM omdb WHERE "ID" = ?', params=[-1])
     writer.close()
     assert table_state(postgres) == before
 

@@ -50,8 +50,9 @@ def fill(template: dict[str, Any], evidence: dict[str, Evidence], wants_text: Ca
     A value that is exactly one reference becomes the referenced value with its type
     kept (a list stays a list), unless the argument takes text (``wants_text(name)``),
     when it becomes the value's text. A reference inside a longer string becomes text
-    there (``render`` writes it, e.g. as an SQL literal); for an argument that takes no
-    text, a string that is then arithmetic (``2 * #E1`` → ``2 * 52.8``) is computed.
+    there (``render`` writes it, e.g. as an SQL literal, in an argument that takes text;
+    inside a list or an object evidence is data); for an argument that takes no text, a
+    string that is then arithmetic (``2 * #E1`` → ``2 * 52.8``) is computed.
 
     Raises:
         ToolError: a reference points at a failed step or at a field that does not exist.
@@ -59,7 +60,8 @@ def fill(template: dict[str, Any], evidence: dict[str, Evidence], wants_text: Ca
     arguments: dict[str, Any] = {}
     sources: dict[str, list[str]] = {}
     for name, value in template.items():
-        arguments[name] = _fill_value(value, evidence, wants_text(name), render)
+        text = wants_text(name)  # ``render`` writes evidence into a text (SQL); other arguments take it as data
+        arguments[name] = _fill_value(value, evidence, text, render if text else None)
         carried = list(dict.fromkeys(r.step_id for t in references_in(value) for r in find_references(t)))
         if carried:
             sources[name] = carried
@@ -81,10 +83,10 @@ def spread(reference: str, evidence: dict[str, Evidence]) -> Filled:
 
 
 def _fill_value(value: Any, evidence: dict[str, Evidence], as_text: bool, render: Render | None) -> Any:
-    if isinstance(value, dict):
-        return {k: _fill_value(v, evidence, False, render) for k, v in value.items()}
+    if isinstance(value, dict):  # inside a container evidence is data, never rendered into a text
+        return {k: _fill_value(v, evidence, False, None) for k, v in value.items()}
     if isinstance(value, list):
-        return [_fill_value(v, evidence, False, render) for v in value]
+        return [_fill_value(v, evidence, False, None) for v in value]
     refs = find_references(value.strip()) if isinstance(value, str) else []
     if not refs:
         return value

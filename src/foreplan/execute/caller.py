@@ -1,7 +1,8 @@
 """The function caller (the seed's "distributor"): a step's input -> a tool's arguments,
 fixed before any evidence exists (see arguments.py for why).
 
-    tool takes one text input ──► {param: input}                      (no model call)
+    tool takes one text input ──► {param: input}, or its optional     (no model call)
+                                  arguments too when written as a call
     input is one reference ─────► that result's fields, spread        (no model call)
     JSON object, or call        ─► parsed as written: a=1, b='x', or   (no model call)
     arguments                      'x', 2 in the tool's parameter order
@@ -55,7 +56,7 @@ class FunctionCaller:
         text = step.input.strip()
         single = tool.single_input
         if single is not None:
-            return {single: _unquoted(step.input)}, Usage()
+            return _one_input(text, tool) or {single: _unquoted(step.input)}, Usage()
         refs = find_references(text)
         if len(refs) == 1 and refs[0].text == text:
             return text, Usage()
@@ -115,6 +116,20 @@ class FunctionCaller:
             filled = fill(template, evidence, lambda name: name in fields and _takes_text(fields[name].annotation),
                           tool.render_reference)
         return Filled(tool.validate(filled.arguments), filled.sources), usage
+
+
+def _one_input(text: str, tool: Tool) -> dict[str, Any] | None:
+    """A one-input tool's step that also gives optional arguments, written as a call
+    (``query_sql["INSERT INTO notes (text) VALUES (?)", [#E1.body]]``): those arguments.
+    None when the step is the one input alone, as ReWOO writes it."""
+    fields = tool.args_model.model_fields
+    if len(fields) < 2:
+        return None
+    written = call_arguments(text, list(fields))
+    if (written is None or len(written) < 2 or tool.single_input not in written or not set(written) <= set(fields)
+            or not _fits(tool, written)):
+        return None
+    return written
 
 
 def _takes_text(annotation: Any) -> bool:

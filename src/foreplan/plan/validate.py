@@ -14,10 +14,10 @@ from typing import Annotated
 import pydantic
 
 from foreplan.errors import ToolError
-from foreplan.tools.call_syntax import positional_values, references_in, written_arguments
+from foreplan.tools.call_syntax import keyword_names, positional_values, references_in, written_arguments
 from foreplan.tools.retrieval import closest_tool
 from foreplan.tools.tool import Tool
-from foreplan.tools.toolkit import Toolkit
+from foreplan.tools.toolkit import Toolkit, type_name
 from foreplan.types import Plan, Reference, Step, find_references
 
 
@@ -78,7 +78,7 @@ def validate_plan(plan: Plan, toolkit: Toolkit, max_steps: int | None = None) ->
             if problem:
                 problems.append(Problem(step.id, "untrusted_sensitive", problem))
         if tool is not None and step.input.strip():
-            problem = (_count_problem(tool, step.input)
+            problem = (_keyword_problem(tool, step.input) or _count_problem(tool, step.input)
                        or (_literal_problem(tool, step.input) if step.references else _input_problem(tool, step.input)))
             if problem:
                 problems.append(Problem(step.id, "bad_input", problem + _other_tool_hint(step, toolkit)))
@@ -252,6 +252,20 @@ def _input_problem(tool, text: str) -> str | None:
             except ToolError as exc:
                 return str(exc)
     return None
+
+
+def _keyword_problem(tool: Tool, text: str) -> str | None:
+    """A step written as a call that names arguments the tool does not have beside ones it
+    has (``query_sql[sql="INSERT ...", rows=[#E1.body]]``): the call cannot be made as
+    written, so say which arguments the tool takes."""
+    fields = tool.args_model.model_fields
+    names = keyword_names(text)
+    unknown = [n for n in names if n not in fields]
+    if not unknown or len(unknown) == len(names):
+        return None
+    takes = ", ".join(f"{n} ({type_name(f.annotation)}{'' if f.is_required() else ', optional'})"
+                      for n, f in fields.items())
+    return f"{tool.name} has no argument {', '.join(unknown)}; it takes {takes}"
 
 
 def _count_problem(tool: Tool, text: str) -> str | None:

@@ -114,6 +114,13 @@ def positional_values(text: str) -> int | None:
     return len(call.args) if written else None
 
 
+def keyword_names(text: str) -> list[str]:
+    """The names ``text`` gives as a call's keyword arguments (``sql="...", rows=[#E1]``
+    names sql and rows); empty when it names none or is not call syntax."""
+    parsed = _parse_call(text)
+    return [k.arg for k in parsed[0].keywords if k.arg is not None] if parsed else []
+
+
 def _parse_call(text: str) -> tuple[ast.Call, list[str]] | None:
     """``text`` read as the arguments of a Python call, with each reference outside quotes
     replaced by a placeholder name (a reference is not Python), and the references in

@@ -1,4 +1,4 @@
-"""``query_sql``: read a SQL database from a plan step, never write to it.
+"""``query_sql``: read a SQL database from a plan step; write to it only where the user says so.
 
 The seed's ``query_mysql`` handed the model's text straight to the server. Here a
 statement passes two independent layers before any row comes back:
@@ -9,7 +9,9 @@ statement passes two independent layers before any row comes back:
                               anywhere inside it             PostgreSQL read-only session;
                                                              always rolled back
 
-Either layer alone refuses a write; the tests check both. Results are typed rows (``{"columns",
+Either layer alone refuses a write; the tests check both. A database the user made writable
+(``read_only=False``) takes values from earlier steps as bound parameters (``params``, one ``?``
+each), so evidence reaches it as data and never as SQL. Results are typed rows (``{"columns",
 "rows", "row_count", "truncated"}``): later steps say ``#E2.rows[0].Title``. The offline showcase
 reads bokeh-sampledata's movies.db (:func:`movies_db_path`); PostgreSQL goes through pg8000 or psycopg.
 """
@@ -238,8 +240,9 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
     engine = make_engine(url, timeout_s=timeout_s, read_only=read_only)
     dialect = _DIALECTS[backend := engine.url.get_backend_name()]
 
-    def run(sql: str) -> dict[str, Any]:
+    def run(sql: str, params: list[Any] | None = None) -> dict[str, Any]:
         statement = check_read_only(clean_sql(sql), dialect) if read_only else clean_sql(sql)
+        statement, values = bind_values(statement, params, dialect, engine.dialect.paramstyle)
         try:
             with engine.connect() as conn:
                 raw = conn.connection.dbapi_connection
@@ -249,7 +252,8 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
                 elif dialect == "mysql" and read_only:
                     conn.exec_driver_sql("START TRANSACTION READ ONLY")
                 try:
-                    result = conn.exec_driver_sql(statement)
+                    result = conn.exec_driver_sql(statement, values) if values is not None else \
+                        conn.exec_driver_sql(statement)
                     columns = _unique(list(result.keys())) if result.returns_rows else []
                     fetched = result.fetchmany(max_rows + 1) if result.returns_rows else []
                     changed = None if result.returns_rows else max(result.rowcount, 0)
@@ -287,13 +291,18 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
     what = ("Run one read-only SQL query on the {b} database and return its rows." if read_only else
             "Run one SQL statement on the {b} database: a SELECT returns its rows; INSERT, UPDATE or DELETE "
             "changes rows and says how many.").format(b=backend)
+    # A value from an earlier step is bound, not written into the statement: the planner
+    # is shown how, so text from a mail or a page reaches the database only as data.
     example = (f"SELECT * FROM {table} WHERE ... LIMIT 10" if read_only else
-               f"SELECT * FROM {table} WHERE ... LIMIT 10, or INSERT INTO {table} (...) VALUES (...)")
+               f"SELECT * FROM {table} WHERE ... LIMIT 10; to store values from earlier steps, write ? for each "
+               f"and give them after the statement: \"INSERT INTO {table} (...) VALUES (?)\", [#E1]")
     run.__doc__ = f"""{what}
     {f"Tables: {schema}." if schema else "Its tables are listed by the query SHOW TABLES (MySQL) or in sqlite_master."}
 
     Args:
         sql: one {"SELECT " if read_only else ""}statement in the {backend} dialect, e.g. {example}.
+        params: values for the statement's ? placeholders, in order; text from an earlier step goes
+            here ("... WHERE Title = ?", [#E1.title]), never into the statement.
 
     Returns:
         dict with columns, rows (a list of {{column: value}}), row_count and truncated{"" if read_only else
@@ -311,6 +320,36 @@ class ConnectionPool:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def bind_values(sql: str, params: list[Any] | None, dialect: str,
+                paramstyle: str) -> tuple[str, tuple[Any, ...] | None]:
+    """The statement in the driver's placeholder style, and its values as the driver binds
+    them: the database receives them as data, so no value can change what the statement
+    does. A planner writes ``?`` (``INSERT INTO notes (text) VALUES (?)``, ``[#E1.body]``);
+    MySQL's and PostgreSQL's drivers take ``%s``, and then every other ``%`` is doubled.
+    A list or an object becomes its JSON text.
+
+    Raises:
+        ToolError: the number of values differs from the number of placeholders.
+    """
+    if params is None:
+        return sql, None
+    marks = [at + t.start for at, t in _tokenize(sql, dialect)
+             if t.token_type == sqlglot.TokenType.PLACEHOLDER and t.text == "?"]
+    if len(marks) != len(params):
+        raise ToolError(f"the statement has {len(marks)} ? placeholder{'s' if len(marks) != 1 else ''} and params "
+                        f"gives {len(params)} value{'s' if len(params) != 1 else ''}; write one ? for each value")
+    values = tuple(v if v is None or isinstance(v, (str, int, float)) else value_text(v) for v in params)
+    if paramstyle == "qmark":
+        return sql, values
+    if paramstyle not in ("format", "pyformat"):  # pragma: no cover - the three supported drivers use these
+        raise ToolError(f"params are not supported by this database driver ({paramstyle} placeholders)")
+    pieces, last = [], 0
+    for at in marks:
+        pieces += [sql[last:at].replace("%", "%%"), "%s"]
+        last = at + 1
+    return "".join([*pieces, sql[last:].replace("%", "%%")]), values
 
 
 def sql_literal(value: Any, inside_quotes: bool) -> str:

@@ -158,9 +158,9 @@ class Toolkit:
             else:
                 line += "" if line.endswith((".", "!", "?")) else "."
                 fields = t.args_model.model_fields
-                required = [f"{n} ({_type_name(f.annotation)}): {(f.description or '').rstrip('.')}"
+                required = [f"{n} ({type_name(f.annotation)}): {(f.description or '').rstrip('.')}"
                             for n, f in fields.items() if f.is_required()]
-                optional = [f"{n} ({_type_name(f.annotation)})" for n, f in fields.items() if not f.is_required()]
+                optional = [f"{n} ({type_name(f.annotation)})" for n, f in fields.items() if not f.is_required()]
                 if required:
                     line += f" Input describes the arguments: {'; '.join(required)}."
                 if optional:
@@ -185,7 +185,7 @@ def _input_clause(tool: Tool, line: str) -> str:
         return ""
     stop = "" if line.endswith((".", "!", "?")) else "."
     optional = "" if tool.args_model.model_fields[name].is_required() else " (optional)"
-    annotation = _type_name(tool.args_model.model_fields[name].annotation)
+    annotation = type_name(tool.args_model.model_fields[name].annotation)
     return f"{stop} Input{optional}: {name} ({annotation}): {described}."
 
 
@@ -196,7 +196,8 @@ def identifier(name: str) -> str | None:
     return normal if normal.endswith("id") and len(normal) > 2 else None
 
 
-def _type_name(annotation: object) -> str:
+def type_name(annotation: object) -> str:
+    """``str``, ``list[typing.Any] | None`` → ``list[Any] | None``: a parameter's type as a prompt shows it."""
     return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
 
 
