@@ -34,6 +34,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "plan_reuse": ([], ["--tasks", "2"]),
     "second_run": ([], ["--repeats", "1"]),
     "prompt_lookup": ([], ["--questions", "4", "--configs", "3/3"]),
+    "rewoo_answers": ([], ["--questions", "2"]),
     "serve": ([], ["--reps", "3", "--clients", "1", "4"]),
     "train_step": ([], ["--steps", "2", "--seq", "256"]),
     "train_packing": ([], ["--examples", "6", "--batch", "2"]),

@@ -7,7 +7,7 @@ import pytest
 from foreplan.eval.react import STOP, parse_action, run_react
 from foreplan.llm.scripted import ScriptedLLM
 from foreplan.tools.calculator import calculator
-from foreplan.tools.llm_tool import llm_tool
+from foreplan.tools.llm_tool import BRIEF, llm_tool
 from foreplan.tools.toolkit import Toolkit
 
 
@@ -57,7 +57,7 @@ def test_llm_tool_tokens_count_as_tools(toolkit):
     assert result.answer == "Paris"
     assert result.steps[0].observation == "Paris"
     assert (result.usage["react"].calls, result.usage["tools"].calls) == (2, 1)
-    assert result.usage["tools"].prompt_tokens == _words("Capital of France?")
+    assert result.usage["tools"].prompt_tokens == _words(BRIEF) + _words("Capital of France?")
 
 
 def test_unknown_tool_becomes_an_observation_and_the_loop_goes_on(toolkit):

@@ -1,0 +1,135 @@
+"""ReWOO's work after the plan (the LLM tool and the solver), with brief LLM-tool answers
+off and on: tokens, seconds and answer quality on the same plans (issue 19).
+
+    python bench/rewoo_answers.py [--dataset sotu|hotpotqa] [--questions 20] [--model qwen2.5-coder-1.5b]
+
+The plans are the ones committed in ``docs/eval/<dataset>-1.5b/results.jsonl`` (ReWOO
+rows), so both variants run exactly the same steps: the search tool is offline and
+deterministic, and only the ``LLM`` tool's answers and the solver differ. Per question the
+two variants alternate (off, then on; the next question on, then off), in one process on
+one warm model, so drift on a noisy machine falls on both. Reported per variant: the LLM
+tool's and the solver's tokens (prompt + written) and seconds, and EM / F1 of the answer.
+Kept only where it wins: on ≤ off in seconds, with EM and F1 not lower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _results import record  # bench/_results.py: collected by bench/run_all.py
+
+from foreplan.eval.datasets import DEFAULT_DATA_DIR, load_examples
+from foreplan.eval.qa import build_toolkit, score
+from foreplan.execute.dag import Worker
+from foreplan.llm.base import GenerationOptions, Message
+from foreplan.llm.llamacpp import LlamaCppLLM
+from foreplan.llm.registry import get_model, pull
+from foreplan.plan.parse import parse_plan
+from foreplan.solve import Solver
+from foreplan.tools.context import RunContext
+from foreplan.tools.llm_tool import make_llm_tool
+from foreplan.tools.toolkit import Toolkit
+from foreplan.types import Completion
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Metered:
+    """The model, counting what the LLM tool asks of it."""
+
+    llm: LlamaCppLLM
+    tokens: int = 0
+    written: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.llm.name
+
+    @property
+    def supports_grammar(self) -> bool:
+        return self.llm.supports_grammar
+
+    def generate(self, messages: list[Message], options: GenerationOptions) -> Completion:
+        completion = self.llm.generate(messages, options)
+        self.tokens += completion.usage.prompt_tokens + completion.usage.completion_tokens
+        self.written += completion.usage.completion_tokens
+        return completion
+
+
+@dataclass
+class Tally:
+    tool_tokens: int = 0
+    tool_written: int = 0
+    solver_tokens: int = 0
+    seconds: float = 0.0
+    em: int = 0
+    f1: float = 0.0
+    answers: list[str] = field(default_factory=list)
+
+
+def answer(llm: LlamaCppLLM, base: Toolkit, brief: bool, question: str, plan_text: str) -> tuple[str, int, int, int, float]:
+    tools = [t for t in base if t.name != "LLM"] + [make_llm_tool(brief=brief)]
+    metered = Metered(llm)
+    started = time.perf_counter()
+    plan = parse_plan(plan_text)
+    evidence = Worker(Toolkit(tools), context=RunContext(llm=metered)).run(plan)
+    completion = Solver(llm).solve(question, plan, evidence)
+    solver = completion.usage.prompt_tokens + completion.usage.completion_tokens
+    return completion.text.strip(), metered.tokens, metered.written, solver, time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="sotu", choices=("sotu", "hotpotqa"))
+    parser.add_argument("--questions", type=int, default=20)
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    args = parser.parse_args()
+    results = ROOT / "docs" / "eval" / f"{args.dataset}-1.5b" / "results.jsonl"
+    plans = {}
+    for line in results.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["strategy"] == "rewoo" and row.get("detail", {}).get("plan"):
+            plans[row["id"]] = row["detail"]["plan"]
+    examples = [e for e in load_examples(args.dataset, DEFAULT_DATA_DIR) if e.id in plans][: args.questions]
+    llm = LlamaCppLLM(pull(get_model(args.model)))
+    base = build_toolkit(args.dataset)
+    tallies = {False: Tally(), True: Tally()}
+    for i, example in enumerate(examples):
+        for brief in ((False, True) if i % 2 == 0 else (True, False)):
+            text, tool_tokens, written, solver, seconds = answer(llm, base, brief, example.question, plans[example.id])
+            right, f1 = score(example, text)
+            t = tallies[brief]
+            t.tool_tokens += tool_tokens
+            t.tool_written += written
+            t.solver_tokens += solver
+            t.seconds += seconds
+            t.em += int(right)
+            t.f1 += f1 or 0.0
+            t.answers.append(text)
+        print(f"{example.id}: off {tallies[False].answers[-1][:60]!r} | on {tallies[True].answers[-1][:60]!r}",
+              flush=True)
+    n = len(examples)
+    print(f"\n{args.dataset}, {n} questions, committed ReWOO plans, {args.model} as LLM tool and solver")
+    print("| brief LLM-tool answers | LLM tool tokens/q | written/q | solver tokens/q | s/q | EM | F1 |")
+    print("|---|---|---|---|---|---|---|")
+    for brief, t in tallies.items():
+        print(f"| {'on' if brief else 'off'} | {t.tool_tokens / n:.0f} | {t.tool_written / n:.0f} | "
+              f"{t.solver_tokens / n:.0f} | {t.seconds / n:.1f} | {t.em / n:.2f} | {t.f1 / n:.2f} |")
+    off, on = tallies[False], tallies[True]
+    ratio = on.seconds / off.seconds
+    same = sum(a == b for a, b in zip(off.answers, on.answers, strict=True))
+    print(f"\nseconds on/off {ratio:.2f}x; LLM-tool tokens on/off {on.tool_tokens / max(off.tool_tokens, 1):.2f}x; "
+          f"same answers {same}/{n}")
+    keep = ratio <= 1.0 and on.em >= off.em and on.f1 >= off.f1 - 1e-9
+    record("rewoo_answers", f"seconds after the plan, brief/off ({args.dataset})", ratio, "≤ 1.0 at equal EM/F1", keep,
+           f"EM {off.em}/{n} → {on.em}/{n}, F1 {off.f1 / n:.2f} → {on.f1 / n:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
