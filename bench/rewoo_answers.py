@@ -1,15 +1,22 @@
-"""ReWOO's work after the plan (the LLM tool and the solver), with brief LLM-tool answers
-off and on: tokens, seconds and answer quality on the same plans (issue 19).
+"""ReWOO's work after the plan (the LLM tool and the solver), as it was and with each
+speed change: tokens, seconds and answer quality on the same plans (issue 19).
 
     python bench/rewoo_answers.py [--dataset sotu|hotpotqa] [--questions 20] [--model qwen2.5-coder-1.5b]
 
 The plans are the ones committed in ``docs/eval/<dataset>-1.5b/results.jsonl`` (ReWOO
 rows), so both variants run exactly the same steps: the search tool is offline and
-deterministic, and only the ``LLM`` tool's answers and the solver differ. Per question the
-two variants alternate (off, then on; the next question on, then off), in one process on
-one warm model, so drift on a noisy machine falls on both. Reported per variant: the LLM
-tool's and the solver's tokens (prompt + written) and seconds, and EM / F1 of the answer.
-Kept only where it wins: on ≤ off in seconds, with EM and F1 not lower.
+deterministic, and only the ``LLM`` tool's answers and the solver differ. Variants:
+
+    off     the LLM tool as it was (256 tokens, whole evidence); the solver's evidence cut
+            blindly at 2,000 characters
+    brief   LLM-tool answers budgeted by the question's form (tools/llm_tool.py)
+    focus   brief, and evidence cut to its sentences that best match the step (llm/focus.py):
+            1,200 characters per reference for the LLM tool, 1,000 per step for the solver
+
+Per question the variants run in a rotating order, in one process on one warm model, so
+drift on a noisy machine falls on all. Reported per variant: the LLM tool's and the
+solver's tokens (prompt + written) and seconds, and EM / F1 of the answer. A change is
+kept only where it wins: fewer seconds than off, with EM and F1 not lower.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from foreplan.llm.base import GenerationOptions, Message
 from foreplan.llm.llamacpp import LlamaCppLLM
 from foreplan.llm.registry import get_model, pull
 from foreplan.plan.parse import parse_plan
-from foreplan.solve import Solver
+from foreplan.solve import MAX_EVIDENCE_CHARS, Solver
 from foreplan.tools.context import RunContext
 from foreplan.tools.llm_tool import make_llm_tool
 from foreplan.tools.toolkit import Toolkit
@@ -72,13 +79,22 @@ class Tally:
     answers: list[str] = field(default_factory=list)
 
 
-def answer(llm: LlamaCppLLM, base: Toolkit, brief: bool, question: str, plan_text: str) -> tuple[str, int, int, int, float]:
-    tools = [t for t in base if t.name != "LLM"] + [make_llm_tool(brief=brief)]
+VARIANTS = {  # name: (brief LLM-tool answers, LLM tool evidence chars, solver evidence chars)
+    "off": (False, None, 10**9),  # no focus: the solver's blind cut at MAX_EVIDENCE_CHARS, as before
+    "brief": (True, None, MAX_EVIDENCE_CHARS),
+    "focus": (True, 1200, 1000),
+}
+
+
+def answer(llm: LlamaCppLLM, base: Toolkit, variant: str, question: str,
+           plan_text: str) -> tuple[str, int, int, int, float]:
+    brief, tool_chars, solver_chars = VARIANTS[variant]
+    tools = [t for t in base if t.name != "LLM"] + [make_llm_tool(brief=brief, evidence_chars=tool_chars)]
     metered = Metered(llm)
     started = time.perf_counter()
     plan = parse_plan(plan_text)
     evidence = Worker(Toolkit(tools), context=RunContext(llm=metered)).run(plan)
-    completion = Solver(llm).solve(question, plan, evidence)
+    completion = Solver(llm, evidence_chars=solver_chars).solve(question, plan, evidence)
     solver = completion.usage.prompt_tokens + completion.usage.completion_tokens
     return completion.text.strip(), metered.tokens, metered.written, solver, time.perf_counter() - started
 
@@ -98,12 +114,13 @@ def main() -> int:
     examples = [e for e in load_examples(args.dataset, DEFAULT_DATA_DIR) if e.id in plans][: args.questions]
     llm = LlamaCppLLM(pull(get_model(args.model)))
     base = build_toolkit(args.dataset)
-    tallies = {False: Tally(), True: Tally()}
+    names = list(VARIANTS)
+    tallies = {name: Tally() for name in names}
     for i, example in enumerate(examples):
-        for brief in ((False, True) if i % 2 == 0 else (True, False)):
-            text, tool_tokens, written, solver, seconds = answer(llm, base, brief, example.question, plans[example.id])
+        for name in names[i % len(names):] + names[: i % len(names)]:
+            text, tool_tokens, written, solver, seconds = answer(llm, base, name, example.question, plans[example.id])
             right, f1 = score(example, text)
-            t = tallies[brief]
+            t = tallies[name]
             t.tool_tokens += tool_tokens
             t.tool_written += written
             t.solver_tokens += solver
@@ -111,23 +128,22 @@ def main() -> int:
             t.em += int(right)
             t.f1 += f1 or 0.0
             t.answers.append(text)
-        print(f"{example.id}: off {tallies[False].answers[-1][:60]!r} | on {tallies[True].answers[-1][:60]!r}",
-              flush=True)
+        print(f"{example.id}: " + " | ".join(f"{n} {tallies[n].answers[-1][:50]!r}" for n in names), flush=True)
     n = len(examples)
     print(f"\n{args.dataset}, {n} questions, committed ReWOO plans, {args.model} as LLM tool and solver")
-    print("| brief LLM-tool answers | LLM tool tokens/q | written/q | solver tokens/q | s/q | EM | F1 |")
-    print("|---|---|---|---|---|---|---|")
-    for brief, t in tallies.items():
-        print(f"| {'on' if brief else 'off'} | {t.tool_tokens / n:.0f} | {t.tool_written / n:.0f} | "
-              f"{t.solver_tokens / n:.0f} | {t.seconds / n:.1f} | {t.em / n:.2f} | {t.f1 / n:.2f} |")
-    off, on = tallies[False], tallies[True]
-    ratio = on.seconds / off.seconds
-    same = sum(a == b for a, b in zip(off.answers, on.answers, strict=True))
-    print(f"\nseconds on/off {ratio:.2f}x; LLM-tool tokens on/off {on.tool_tokens / max(off.tool_tokens, 1):.2f}x; "
-          f"same answers {same}/{n}")
-    keep = ratio <= 1.0 and on.em >= off.em and on.f1 >= off.f1 - 1e-9
-    record("rewoo_answers", f"seconds after the plan, brief/off ({args.dataset})", ratio, "≤ 1.0 at equal EM/F1", keep,
-           f"EM {off.em}/{n} → {on.em}/{n}, F1 {off.f1 / n:.2f} → {on.f1 / n:.2f}")
+    print("| variant | LLM tool tokens/q | written/q | solver tokens/q | s/q | EM | F1 | s ÷ off | same answers as off |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    off = tallies["off"]
+    for name, t in tallies.items():
+        same = sum(a == b for a, b in zip(off.answers, t.answers, strict=True))
+        print(f"| {name} | {t.tool_tokens / n:.0f} | {t.tool_written / n:.0f} | {t.solver_tokens / n:.0f} | "
+              f"{t.seconds / n:.1f} | {t.em / n:.2f} | {t.f1 / n:.2f} | {t.seconds / off.seconds:.2f}x | {same}/{n} |")
+    for name in names[1:]:
+        t = tallies[name]
+        ratio = t.seconds / off.seconds
+        keep = ratio < 1.0 and t.em >= off.em and t.f1 >= off.f1 - 1e-9
+        record("rewoo_answers", f"seconds after the plan, {name}/off ({args.dataset})", ratio,
+               "< 1.0 at equal EM/F1", keep, f"EM {off.em}/{n} → {t.em}/{n}, F1 {off.f1 / n:.2f} → {t.f1 / n:.2f}")
     return 0
 
 

@@ -157,3 +157,14 @@ def test_results_of_one_tool_are_written_out_in_order():
     prompt = Solver(ScriptedLLM([])).prompt("Which costs more?", plan, failed)[0]["content"]
     assert "item_price: #E1 59.9 = #E3 59.9" in prompt and "249" not in prompt.split("largest first")[1]
     assert "largest first" not in _prompt({"E1": Evidence("E1", Status.OK, {"body": "b"})})
+
+
+def test_long_evidence_keeps_the_sentences_the_task_and_step_ask_about():
+    filler = " ".join(f"Line {i} is about bread." for i in range(300))
+    plan = parse_plan("Plan: Find the director of Jaws.\n#E1 = search[Jaws]")
+    evidence = {"E1": Evidence("E1", Status.OK, [{"title": "Jaws", "text": f"{filler} Jaws was directed by "
+                                                                          f"Steven Spielberg. {filler}"}])}
+    for chars in (2000, 600):
+        prompt = Solver(ScriptedLLM([]), evidence_chars=chars).prompt("Who directed Jaws?", plan, evidence)
+        assert "Jaws was directed by Steven Spielberg." in prompt[0]["content"]
+        assert len(prompt[0]["content"]) < chars + 1200

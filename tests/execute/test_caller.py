@@ -284,3 +284,16 @@ def test_arithmetic_in_a_numeric_argument_is_computed_once_evidence_fills_it():
     assert filled.arguments == {"value": 105.6, "source": "mi", "target": "mi"} and filled.sources == {"value": ["E1"]}
     filled, _ = caller.arguments(_step("value=3 * 4, source='km', target='m'", "convert_units"), convert, {})
     assert filled.arguments["value"] == 12
+
+
+def test_a_tool_that_reads_only_so_much_gets_the_sentences_its_step_asks_about():
+    from foreplan.tools.llm_tool import make_llm_tool
+
+    filler = " ".join(f"Line {i} is about bread." for i in range(200))
+    passages = [{"title": "Jaws (film)", "text": f"{filler} Jaws was directed by Steven Spielberg. {filler}"}]
+    step = Step("E2", "Name the director.", "LLM", "Who directed the film Jaws? Context: #E1")
+    reading = make_llm_tool(evidence_chars=600)
+    text = FunctionCaller(None).arguments(step, reading, _evidence(E1=passages))[0].arguments["input"]
+    assert "Jaws was directed by Steven Spielberg." in text and '"title": "Jaws (film)"' in text and len(text) < 800
+    whole = FunctionCaller(None).arguments(step, make_llm_tool(), _evidence(E1=passages))[0].arguments["input"]
+    assert len(whole) > 9_000

@@ -29,12 +29,13 @@ from typing import Any
 import pydantic
 
 from foreplan.errors import LLMError, ToolError
-from foreplan.execute.arguments import Filled, check_numbers, check_template, fill, restore_marks, spread
+from foreplan.execute.arguments import Filled, Render, check_numbers, check_template, fill, restore_marks, spread
 from foreplan.llm.base import LLM, Constraint, GenerationOptions
+from foreplan.llm.focus import focus_value
 from foreplan.prompts import render
 from foreplan.tools.call_syntax import call_arguments, json_arguments, references_in
 from foreplan.tools.tool import Tool
-from foreplan.types import Evidence, Step, Usage, find_references
+from foreplan.types import REFERENCE_RE, Evidence, Step, Usage, find_references, value_text
 
 Template = dict[str, Any] | str
 """Arguments with ``#E`` references still in their values; or one reference (a ``str``)
@@ -114,8 +115,19 @@ class FunctionCaller:
         else:
             fields = tool.args_model.model_fields
             filled = fill(template, evidence, lambda name: name in fields and _takes_text(fields[name].annotation),
-                          tool.render_reference)
+                          _renderer(step, tool))
         return Filled(tool.validate(filled.arguments), filled.sources), usage
+
+
+def _renderer(step: Step, tool: Tool) -> Render | None:
+    """How evidence is written into ``step``'s input: the tool's own way (SQL literals), or,
+    for a tool that reads only so much (:attr:`Tool.evidence_chars`), its sentences that
+    best match what the step asks."""
+    budget = tool.evidence_chars
+    if tool.render_reference is not None or budget is None:
+        return tool.render_reference
+    asked = f"{step.plan} {REFERENCE_RE.sub(' ', step.input)}"
+    return lambda value, _quoted: value_text(focus_value(value, asked, budget))
 
 
 def _one_input(text: str, tool: Tool) -> dict[str, Any] | None:

@@ -25,20 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from foreplan.errors import ConfigError, ToolError
+from foreplan.llm.focus import match_expression
 
 CHUNK_CHARS = 1000
 """Target passage length: long enough to hold a fact, short enough to stay on topic."""
 _BATCH = 500
-_MAX_TERMS = 32
-_WORD_RE = re.compile(r"[^\W_]+")
 _HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
-# Words that match nearly every passage; BM25 would weight them low anyway, but
-# dropping them keeps long questions from turning into 30-term OR queries.
-_STOPWORDS = frozenset(
-    "a an and are as at be by did do does for from had has have he her his how i in is it its"
-    " of on or she that the their they this to was were what when where which who whom whose"
-    " why will with you".split()
-)
 _REBUILD_HINT = "Run `foreplan corpus build` to (re)build it."
 
 
@@ -237,18 +229,6 @@ def build_index(
     if progress:
         progress(done, total)
     return done
-
-
-def match_expression(query: str) -> str:
-    """A safe FTS5 MATCH expression for free text: its words, quoted and OR-ed.
-
-    Punctuation, quotes and FTS5 operators (``AND``, ``NEAR``, ``*``, ``^``, ``:``)
-    lose their meaning; common English words are dropped unless nothing else is left.
-    Returns an empty string when ``query`` holds no word at all.
-    """
-    words = list(dict.fromkeys(w.lower() for w in _WORD_RE.findall(query)))
-    kept = [w for w in words if w not in _STOPWORDS] or words
-    return " OR ".join(f'"{w}"' for w in kept[:_MAX_TERMS])
 
 
 def search_index(path: Path, query: str, k: int = 3) -> list[dict[str, Any]]:

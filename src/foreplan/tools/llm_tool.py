@@ -48,8 +48,10 @@ def answer_budget(question: str) -> int:
     return SHORT_TOKENS if _SHORT_FORM.search(asked) else LONG_TOKENS
 
 
-def make_llm_tool(brief: bool = True) -> Tool:
-    """The ``LLM`` tool; ``brief`` sets the answer's budget from the question's form."""
+def make_llm_tool(brief: bool = True, evidence_chars: int | None = None) -> Tool:
+    """The ``LLM`` tool; ``brief`` sets the answer's budget from the question's form, and
+    ``evidence_chars`` cuts each referenced result to its sentences that best match the
+    step (None: whole)."""
 
     def ask(input: str, run: RunContext) -> str:
         if run.llm is None:
@@ -71,7 +73,7 @@ def make_llm_tool(brief: bool = True) -> Tool:
     Args:
         input: The question or instruction, with any earlier evidence it needs.
     """
-    return tool(ask, name="LLM", timeout=120)
+    return tool(ask, name="LLM", timeout=120, evidence_chars=evidence_chars)
 
 
 llm_tool = make_llm_tool()

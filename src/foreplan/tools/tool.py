@@ -103,6 +103,10 @@ class Tool:
     written into it: ``render_reference(value, inside_quotes)``, where ``inside_quotes``
     says the reference sits inside a single-quoted string. None: the value's plain text.
     ``query_sql`` writes SQL literals, so evidence can neither break nor inject SQL."""
+    evidence_chars: int | None = None
+    """Evidence referenced in this tool's input is cut to its sentences that best match the
+    step, to about this many characters (llm/focus.py); None: written in whole. The
+    ``LLM`` tool reads what it is given, every token of it, so it sets one."""
     resource: Resource | None = None
     """What the tool holds open between calls (``query_sql``'s connection pool, an MCP
     tool's server connection), released by :meth:`close`; several tools may share one."""
@@ -179,6 +183,7 @@ def tool(
     side_effects: bool = False,
     sensitive: Iterable[str] = (),
     render_reference: Callable[[Any, bool], str] | None = None,
+    evidence_chars: int | None = None,
 ) -> Any:
     """Turn a type-hinted, documented function into a :class:`Tool`.
 
@@ -220,7 +225,7 @@ def tool(
             raise ToolDefinitionError(f"tool {tool_name!r}: sensitive names {', '.join(unknown)}, which it does not "
                                       f"take (its arguments: {', '.join(fields) or 'none'})")
         return Tool(tool_name, description, f, model, returns, timeout, retries, side_effects,
-                    sensitive=frozenset(sensitive), render_reference=render_reference,
+                    sensitive=frozenset(sensitive), render_reference=render_reference, evidence_chars=evidence_chars,
                     return_type=_plain(hints.get("return")), context_parameter=context_parameter)
 
     return build(fn) if fn is not None else build
