@@ -36,7 +36,7 @@ from foreplan.llm.base import GenerationOptions, Message
 from foreplan.llm.llamacpp import LlamaCppLLM
 from foreplan.llm.registry import get_model, pull
 from foreplan.plan.parse import parse_plan
-from foreplan.solve import MAX_EVIDENCE_CHARS, Solver
+from foreplan.solve import Solver
 from foreplan.tools.context import RunContext
 from foreplan.tools.llm_tool import make_llm_tool
 from foreplan.tools.toolkit import Toolkit
@@ -80,8 +80,8 @@ class Tally:
 
 
 VARIANTS = {  # name: (brief LLM-tool answers, LLM tool evidence chars, solver evidence chars)
-    "off": (False, None, 10**9),  # no focus: the solver's blind cut at MAX_EVIDENCE_CHARS, as before
-    "brief": (True, None, MAX_EVIDENCE_CHARS),
+    "off": (False, None, 10**9),  # no focus: the solver cuts blindly at 2,000 characters, as before
+    "brief": (True, None, 10**9),
     "focus": (True, 1200, 1000),
 }
 
