@@ -32,7 +32,7 @@ from _results import record  # bench/_results.py: collected by bench/run_all.py
 from foreplan.eval.datasets import DEFAULT_DATA_DIR, load_examples
 from foreplan.eval.qa import build_toolkit, score
 from foreplan.execute.dag import Worker
-from foreplan.llm.base import GenerationOptions, Message
+from foreplan.llm.base import GenerationOptions, Message, warm_up
 from foreplan.llm.llamacpp import LlamaCppLLM
 from foreplan.llm.registry import get_model, pull
 from foreplan.plan.parse import parse_plan
@@ -111,9 +111,11 @@ def main() -> int:
         row = json.loads(line)
         if row["strategy"] == "rewoo" and row.get("detail", {}).get("plan"):
             plans[row["id"]] = row["detail"]["plan"]
-    examples = [e for e in load_examples(args.dataset, DEFAULT_DATA_DIR) if e.id in plans][: args.questions]
+    data_dir = ROOT / DEFAULT_DATA_DIR  # the shared data folder, beside the repository
+    examples = [e for e in load_examples(args.dataset, data_dir) if e.id in plans][: args.questions]
     llm = LlamaCppLLM(pull(get_model(args.model)))
-    base = build_toolkit(args.dataset)
+    warm_up(llm)  # loading the weights is no variant's time
+    base = build_toolkit(args.dataset, data_dir)
     names = list(VARIANTS)
     tallies = {name: Tally() for name in names}
     for i, example in enumerate(examples):
