@@ -80,8 +80,8 @@ class Tally:
 
 
 VARIANTS = {  # name: (brief LLM-tool answers, LLM tool evidence chars, solver evidence chars)
-    "off": (False, None, 10**9),  # no focus: the solver cuts blindly at 2,000 characters, as before
-    "brief": (True, None, 10**9),
+    "off": (False, None, None),  # no focus: the solver cuts blindly at 2,000 characters, as before
+    "brief": (True, None, None),
     "focus": (True, 1200, 1000),
 }
 
