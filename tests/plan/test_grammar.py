@@ -71,7 +71,8 @@ def plan_texts(draw: st.DrawFn, toolkit: Toolkit) -> str:
     n = draw(st.integers(1, MAX_STEPS) | st.integers(1, 3))
     steps = []
     for k in range(1, n + 1):
-        why = draw(st.text(_CHARS.filter(lambda c: c != "["), min_size=1, max_size=30))
+        why = draw(st.sampled_from("1. (")) * draw(st.integers(0, 1)) + draw(
+            st.characters(categories=("L",))) + draw(st.text(_CHARS.filter(lambda c: c != "["), max_size=30))
         steps.append(f"Plan: {why}\n#E{k} = {draw(st.sampled_from(toolkit.names))}[{draw(inputs(k))}]")
     text = "".join(s + draw(st.sampled_from(["\n", "\n\n"])) for s in steps[:-1]) + steps[-1]
     return text + draw(st.sampled_from(["", "\n"]))
@@ -107,8 +108,11 @@ STEP2 = "Plan: List the films.\n#E2 = query_sql[SELECT Title FROM omdb WHERE Dir
         STEP1 + "Plan: Nest.\n#E2 = query_sql[max([#E1, [1, [2]]])]",
         "Plan: Look up C#.\n#E1 = search_wiki[C#]",
         "Plan: Say #1 (no bracket here), C# and **bold**.\n#E1 = search_wiki[issue #42, 'quoted' \"too\"]",
+        "Plan: 1. Find it.\n#E1 = search_wiki[x]",
+        "Plan: 找到导演。\n#E1 = search_wiki[x]",
     ],
-    ids=["one-step", "two-steps", "blank-line", "typed-field", "nested-brackets", "c-sharp", "hash-and-quotes"],
+    ids=["one-step", "two-steps", "blank-line", "typed-field", "nested-brackets", "c-sharp", "hash-and-quotes",
+         "numbered", "chinese"],
 )
 def test_accepts(llama: Any, text_toolkit: Toolkit, text: str) -> None:
     assert grammar_accepts(llama, plan_grammar(text_toolkit, 3), text)
@@ -135,11 +139,14 @@ def test_accepts(llama: Any, text_toolkit: Toolkit, text: str) -> None:
         (STEP1, STEP1 + "\n\n"),
         (STEP1, STEP1 + "That is the plan."),
         (STEP1, STEP1.replace("Find the director.", "#E1 = search_wiki(Inception director)")),
+        (STEP1, STEP1.replace("Find the director.", "#1")),
+        (STEP1, STEP1.replace("Find the director.", "1.")),
     ],
     ids=["unknown-tool", "forward-reference", "self-reference", "e10-of-two-steps", "reference-then-bracket",
          "reference-in-step-1", "empty-input", "blank-input", "missing-plan-line", "no-plan-label", "step-label",
          "skipped-number", "assignment-in-plan-line", "newline-in-input", "two-blank-lines", "trailing-blank-lines",
-         "trailing-commentary", "step-written-on-the-plan-line"],
+         "trailing-commentary", "step-written-on-the-plan-line", "plan-line-of-a-number-sign",
+         "plan-line-without-a-word"],
 )
 def test_rejects(llama: Any, text_toolkit: Toolkit, good: str, bad: str) -> None:
     grammar = plan_grammar(text_toolkit, 3)

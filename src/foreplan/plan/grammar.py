@@ -31,12 +31,16 @@ _BLANK = r"[ \t\r\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\
 # A plan line holds no "[": otherwise "Plan: ... #E5 = tool[x]" would read as a step. Nor
 # "#E": small planners given many tools start writing the step itself on the plan line
 # ("Plan: #E1 = tool(...)") and then repeat it until the token limit; without "#E" the
-# line has to say what the step does, and the step follows on its own line.
+# line has to say what the step does, and the step follows on its own line. It says it
+# in words: without a worked example for its tools, the 1.5B wrote "Plan: #1" above every
+# step, which leaves the solver nothing to read; numbers and punctuation may only come
+# before the first word ("1. Divide ...").
 # In an input, "#" starts either a reference to an earlier step or a "#" that is not
 # followed by "E" ("C#", "#1"); a reference is followed by no digit (#E1 is not #E10).
 _COMMON = rf"""
 gap ::= "\n" "\n"?
-plan-text ::= ([^\[\n#] | "#"+ [^E#\[\n])+ "#"* | "#"+
+plan-text ::= decor* [^\[\n# \t0-9.:,;()*-] ([^\[\n#] | "#"+ [^E#\[\n])* "#"*
+decor ::= [ \t0-9.:,;()*-]
 blank ::= {_BLANK}
 solid ::= [^#\[\]\n{_BLANK[1:-1]}]
 plain ::= [^#\[\]\n]
