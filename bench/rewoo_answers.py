@@ -32,40 +32,17 @@ from _results import record  # bench/_results.py: collected by bench/run_all.py
 from foreplan.eval.datasets import DEFAULT_DATA_DIR, load_examples
 from foreplan.eval.qa import build_toolkit, score
 from foreplan.execute.dag import Worker
-from foreplan.llm.base import GenerationOptions, Message, warm_up
+from foreplan.llm.base import warm_up
 from foreplan.llm.llamacpp import LlamaCppLLM
+from foreplan.llm.meter import MeteredLLM
 from foreplan.llm.registry import get_model, pull
 from foreplan.plan.parse import parse_plan
 from foreplan.solve import Solver
 from foreplan.tools.context import RunContext
 from foreplan.tools.llm_tool import make_llm_tool
 from foreplan.tools.toolkit import Toolkit
-from foreplan.types import Completion
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class Metered:
-    """The model, counting what the LLM tool asks of it."""
-
-    llm: LlamaCppLLM
-    tokens: int = 0
-    written: int = 0
-
-    @property
-    def name(self) -> str:
-        return self.llm.name
-
-    @property
-    def supports_grammar(self) -> bool:
-        return self.llm.supports_grammar
-
-    def generate(self, messages: list[Message], options: GenerationOptions) -> Completion:
-        completion = self.llm.generate(messages, options)
-        self.tokens += completion.usage.prompt_tokens + completion.usage.completion_tokens
-        self.written += completion.usage.completion_tokens
-        return completion
 
 
 @dataclass
@@ -90,13 +67,15 @@ def answer(llm: LlamaCppLLM, base: Toolkit, variant: str, question: str,
            plan_text: str) -> tuple[str, int, int, int, float]:
     brief, tool_chars, solver_chars = VARIANTS[variant]
     tools = [t for t in base if t.name != "LLM"] + [make_llm_tool(brief=brief, evidence_chars=tool_chars)]
-    metered = Metered(llm)
+    metered = MeteredLLM(llm)  # counts what the LLM tool asks of the model
     started = time.perf_counter()
     plan = parse_plan(plan_text)
     evidence = Worker(Toolkit(tools), context=RunContext(llm=metered)).run(plan)
     completion = Solver(llm, evidence_chars=solver_chars).solve(question, plan, evidence)
     solver = completion.usage.prompt_tokens + completion.usage.completion_tokens
-    return completion.text.strip(), metered.tokens, metered.written, solver, time.perf_counter() - started
+    used = metered.usage
+    return (completion.text.strip(), used.prompt_tokens + used.completion_tokens, used.completion_tokens, solver,
+            time.perf_counter() - started)
 
 
 def main() -> int:

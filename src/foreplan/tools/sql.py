@@ -252,8 +252,7 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
                 elif dialect == "mysql" and read_only:
                     conn.exec_driver_sql("START TRANSACTION READ ONLY")
                 try:
-                    result = conn.exec_driver_sql(statement, values) if values is not None else \
-                        conn.exec_driver_sql(statement)
+                    result = conn.exec_driver_sql(statement, values)  # values None: nothing bound, as before
                     columns = _unique(list(result.keys())) if result.returns_rows else []
                     fetched = result.fetchmany(max_rows + 1) if result.returns_rows else []
                     changed = None if result.returns_rows else max(result.rowcount, 0)
