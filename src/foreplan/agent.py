@@ -70,6 +70,8 @@ class RunResult:
     """The stored run whose plan this run reused instead of planning (memory.py)."""
     run_id: int | None = None
     """This run's id in the run store (``foreplan runs show ID``); None without memory."""
+    retooled: dict[str, str] = field(default_factory=dict)
+    """Steps foreplan gave the tool their plan line and input fit: {id: the tool the planner named}."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,7 @@ class RunResult:
             "plan": [s.to_dict() for s in self.plan.steps],
             "plan_attempts": self.plan_attempts,
             "merged_steps": self.merged,
+            "retooled_steps": self.retooled,
             "replans": [asdict(r) for r in self.replans],
             "notes": self.notes,
             "evidence": {k: v.to_dict() for k, v in self.evidence.items()},
@@ -182,7 +185,8 @@ class Agent:
                 emit(ToolsChosen(choice))
             fingerprint = self.toolkit.fingerprint() if self.memory is not None else ""  # once: it hashes every schema
             planned, reused_from, notes = self._plan(planner, shown, instruction, fingerprint)
-            emit(PlanReady(planned.plan, planned.attempts, planned.usage, planned.merged, reused_from=reused_from))
+            emit(PlanReady(planned.plan, planned.attempts, planned.usage, planned.merged, reused_from=reused_from,
+                           retooled=planned.retooled))
             worker = Worker(self.toolkit, FunctionCaller(caller), self.max_workers, on_event=emit,
                             context=RunContext(llm=tools), confirm=self.confirm)
             evidence = worker.run(planned.plan)
@@ -210,7 +214,8 @@ class Agent:
                                  "already run; the answer uses the evidence so far.")
                     break
                 replans.append(Replan(len(replans) + 2, reasons, [s.id for s in more.plan.steps], more.attempts))
-                emit(PlanReady(more.plan, more.attempts, more.usage, more.merged, len(replans) + 1, tuple(reasons)))
+                emit(PlanReady(more.plan, more.attempts, more.usage, more.merged, len(replans) + 1, tuple(reasons),
+                               retooled=more.retooled))
                 evidence = evidence | worker.run(more.plan, prior=evidence)
                 plan = Plan(plan.steps + more.plan.steps, plan.text + more.plan.text)
                 completion = None
@@ -224,7 +229,7 @@ class Agent:
                                     completion.finish_reason != "fallback", notes)
             emit(AnswerReady(answer, solver.usage))
             return RunResult(instruction, plan, evidence, answer, usage, seconds, planned.attempts, planned.merged,
-                             replans, notes, choice, reused_from, run_id)
+                             replans, notes, choice, reused_from, run_id, planned.retooled)
         finally:
             if writer is not None:
                 writer.close()

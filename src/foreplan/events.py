@@ -58,13 +58,15 @@ class PlanReady(Event):
     """Why the replan was asked for (what failed or found nothing)."""
     reused_from: int | None = None
     """The stored run whose plan was reused instead of planning (memory.py)."""
+    retooled: dict[str, str] = field(default_factory=dict)
+    """Steps given the tool their plan line and input fit: {id: the tool the planner named}."""
 
     def to_dict(self) -> dict[str, Any]:
         return super().to_dict() | {"plan": [s.to_dict() for s in self.plan.steps],
                                     "text": self.plan.text, "attempts": self.attempts,
                                     "usage": self.usage.to_dict(), "merged_steps": self.merged,
                                     "round": self.round, "reasons": list(self.reasons),
-                                    "reused_from": self.reused_from}
+                                    "reused_from": self.reused_from, "retooled_steps": self.retooled}
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ def plan(
                 "instruction": instruction, "tools": result.tools.to_dict() if result.tools else None,
                 "plan": [s.to_dict() for s in result.plan.steps],
                 "text": result.plan.text, "attempts": result.attempts, "merged_steps": result.merged,
-                "usage": result.usage.to_dict(),
+                "retooled_steps": result.retooled, "usage": result.usage.to_dict(),
             }, ensure_ascii=False))
         else:
             if result.tools:

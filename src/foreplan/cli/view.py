@@ -74,6 +74,10 @@ class RunView:
             if event.merged:
                 repeats = ", ".join(f"#{a} (= #{b})" for a, b in event.merged.items())
                 self.console.print(Text(f"dropped repeated steps: {repeats}", style="dim"))
+            for id_, named in event.retooled.items():
+                tool = next((s.tool for s in event.plan.steps if s.id == id_), "?")
+                self.console.print(Text(f"#{id_} runs {tool}, not {named}: its input fits {tool}, which its plan "
+                                        f"line describes", style="dim"))
             self.phase = "running"
         elif isinstance(event, StepStarted):
             self.started[event.step.id] = time.perf_counter()

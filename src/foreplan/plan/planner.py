@@ -1,8 +1,8 @@
 """The planner: one instruction in, a validated plan out, with one repair attempt.
 
-    instruction ─► prompt (tools, example, task) ─► LLM (+ plan grammar) ─► parse ─► validate ─► drop repeats
-                                                         ▲                              │ problems
-                                                         └─ prompt + problems ◄─────────┘ (once)
+    instruction ─► prompt (tools, example, task) ─► LLM (+ plan grammar) ─► parse ─► drop repeats ─► retool ─► validate
+                                                         ▲                                                     │ problems
+                                                         └─ prompt + problems ◄────────────────────────────────┘ (once)
 
 The grammar makes malformed plans impossible on backends that honour it; the repair
 round covers backends without one and problems a grammar cannot see (an input that does
@@ -19,6 +19,7 @@ from foreplan.plan.dedupe import drop_repeated_steps
 from foreplan.plan.examples import pick_example
 from foreplan.plan.grammar import DEFAULT_MAX_STEPS, plan_grammar
 from foreplan.plan.parse import parse_plan
+from foreplan.plan.retool import retool_steps
 from foreplan.plan.validate import validate_plan
 from foreplan.prompts import render
 from foreplan.tools.toolkit import Toolkit
@@ -34,6 +35,8 @@ class PlanResult:
     """What the planner wrote, per attempt."""
     merged: dict[str, str] = field(default_factory=dict)
     """Repeated steps that were dropped, and the step each one repeated."""
+    retooled: dict[str, str] = field(default_factory=dict)
+    """Steps given the tool their plan line and input fit (plan/retool.py): {id: the tool the planner named}."""
     tools: ToolChoice | None = None
     """The tools the planner was shown when retrieval cut a big toolkit (set by the agent)."""
 
@@ -45,13 +48,14 @@ SOFT_PROBLEMS = frozenset({"no_such_field", "untrusted_sensitive", "needs_produc
 @dataclass(frozen=True)
 class Checked:
     """A planner reply, judged: the plan as it will run (repeated steps and field lookups
-    folded into the steps they repeat), what was folded, the problems that stop it from
-    running and those that only make a step fail."""
+    folded into the steps they repeat, misnamed tools replaced), what was folded, the
+    problems that stop it from running and those that only make a step fail."""
 
     plan: Plan | None
     merged: dict[str, str]
     blocking: list[str]
     soft: list[str]
+    retooled: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -127,9 +131,10 @@ class Planner:
         except PlanParseError as exc:
             return Checked(None, {}, [f"the text is not a plan ({exc})"], [])
         plan, merged = self._dedupe(parsed)
+        plan, retooled = retool_steps(plan, self.toolkit)
         problems = validate_plan(plan, self.toolkit, self.max_steps)
         return Checked(plan, merged, [str(p) for p in problems if p.code not in SOFT_PROBLEMS],
-                       [str(p) for p in problems if p.code in SOFT_PROBLEMS])
+                       [str(p) for p in problems if p.code in SOFT_PROBLEMS], retooled)
 
     def plan(self, instruction: str) -> PlanResult:
         """Write a plan for ``instruction``.
@@ -154,6 +159,6 @@ class Planner:
             # After the repair a plan with only soft problems runs: its step fails as
             # evidence that says why, and the rest of the run goes on.
             if checked.plan is not None and not checked.blocking and (not checked.soft or attempt == 2):
-                return PlanResult(checked.plan, usage, attempt, texts, checked.merged)
+                return PlanResult(checked.plan, usage, attempt, texts, checked.merged, checked.retooled)
             messages = self._repair_messages(instruction, messages, completion.text, problems)
         raise PlanInvalidError(texts[-1], problems)

@@ -28,6 +28,7 @@ from foreplan.llm.base import Constraint, GenerationOptions, Message
 from foreplan.plan.dedupe import drop_repeated_steps, step_key
 from foreplan.plan.grammar import plan_grammar
 from foreplan.plan.parse import parse_plan
+from foreplan.plan.retool import retool_steps
 from foreplan.plan.planner import SOFT_PROBLEMS, Checked, Planner
 from foreplan.plan.validate import validate_plan
 from foreplan.prompts import render
@@ -128,14 +129,17 @@ class Replanner(Planner):
             return Checked(None, {}, [f"the text is not a plan ({exc})"], [])
         ids = {s.id for s in new.steps}
         kept, merged = self._dedupe(new)
-        problems = [p for p in validate_plan(Plan(self.done.steps + kept.steps), self.toolkit) if p.step_id in ids]
+        whole, retooled = retool_steps(Plan(self.done.steps + kept.steps), self.toolkit)
+        kept = Plan(whole.steps[len(self.done.steps):], kept.text)
+        problems = [p for p in validate_plan(whole, self.toolkit) if p.step_id in ids]
         blocking = [str(p) for p in problems if p.code not in SOFT_PROBLEMS]
         if len(new.steps) > self.max_steps:
             blocking.append(f"the replan has {len(new.steps)} steps; at most {self.max_steps} are allowed")
         ran = set(self.ran_side_effects())
         blocking += [f"#{s.id}: {s.tool} has side effects and already ran; it must not run again"
                      for s in new.steps if s.tool in ran]
-        return Checked(kept, merged, blocking, [str(p) for p in problems if p.code in SOFT_PROBLEMS])
+        return Checked(kept, merged, blocking, [str(p) for p in problems if p.code in SOFT_PROBLEMS],
+                       {k: v for k, v in retooled.items() if k in ids})
 
     def _dedupe(self, plan: Plan) -> tuple[Plan, dict[str, str]]:
         """Drop new steps that repeat an old one whose result is in (it worked, or found

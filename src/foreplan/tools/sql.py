@@ -26,8 +26,10 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
+
+from pydantic import BeforeValidator
 
 from foreplan.errors import ConfigError, MissingExtraError, ToolError
 from foreplan.tools.tool import Tool, tool
@@ -240,7 +242,7 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
     engine = make_engine(url, timeout_s=timeout_s, read_only=read_only)
     dialect = _DIALECTS[backend := engine.url.get_backend_name()]
 
-    def run(sql: str, params: list[Any] | None = None) -> dict[str, Any]:
+    def run(sql: str, params: Annotated[list[Any] | None, BeforeValidator(_as_list)] = None) -> dict[str, Any]:
         statement = check_read_only(clean_sql(sql), dialect) if read_only else clean_sql(sql)
         statement, values = bind_values(statement, params, dialect, engine.dialect.paramstyle)
         try:
@@ -300,8 +302,9 @@ def make_query_sql(url: str, *, max_rows: int = 100, timeout_s: float = 10, read
 
     Args:
         sql: one {"SELECT " if read_only else ""}statement in the {backend} dialect, e.g. {example}.
-        params: values for the statement's ? placeholders, in order; text from an earlier step goes
-            here ("... WHERE Title = ?", [#E1.title]), never into the statement.
+        params: values for the statement's ? placeholders, in order (one value may be given
+            alone); text from an earlier step goes here ("... WHERE Title = ?", [#E1.title]),
+            never into the statement.
 
     Returns:
         dict with columns, rows (a list of {{column: value}}), row_count and truncated{"" if read_only else
@@ -319,6 +322,11 @@ class ConnectionPool:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _as_list(value: Any) -> Any:
+    """One value given for ``params`` (``"INSERT ... VALUES (?)", #E1``) is a list of one."""
+    return value if value is None or isinstance(value, (list, tuple)) else [value]
 
 
 def bind_values(sql: str, params: list[Any] | None, dialect: str,
