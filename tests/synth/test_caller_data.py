@@ -46,7 +46,8 @@ def test_every_row_loads_through_the_trainer(built: Path) -> None:
         assert loaded.skipped == []
         assert len(loaded.conversations) == len(_rows(built / file))
     sources = {r["source"] for r in _rows(built / "train.jsonl")}
-    assert sources == {"trelis", "glaive", "synth", "chat-one", "chat-several", "chat-none"}
+    assert sources == {"trelis", "glaive", "synth", "chat-one", "chat-several", "chat-none", "taskbench-one",
+                       "taskbench-several", "taskbench-none", "glaive-none"}
     assert sum(r["source"] == "synth" for r in _rows(built / "train.jsonl")) == 60
 
 
@@ -139,7 +140,7 @@ def test_glaive_calls_that_do_not_fit_are_dropped() -> None:
 def test_chat_rows_ask_for_one_call_several_or_none_and_offer_what_they_need(built: Path) -> None:
     rows = [r for r in _rows(built / "train.jsonl") if r["source"].startswith("chat-")]
     assert {k: sum(r["source"] == f"chat-{k}" for r in rows) for k in ("one", "several", "none")} == \
-        {"one": 20, "several": 20, "none": 10}
+        {"one": 22, "several": 21, "none": 7}
     for row in rows:
         offered = {f["name"] for f in json.loads(row["tools"])}
         (_, request), (role, reply) = [(t["from"], t["value"]) for t in row["conversations"]]

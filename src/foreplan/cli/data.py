@@ -139,14 +139,16 @@ def caller(
     heldout_n: Annotated[int, typer.Option("--heldout-n", min=0, help="Synthesized calls to the held-out tools.")] = 60,
     chat_n: Annotated[int, typer.Option("--chat-n", min=0, help="Chat-with-tools rows (one call, several, none).")] = 600,
     source_dir: Annotated[Path, typer.Option("--source-dir", help="The Trelis sample and the glaive demo.")] = Path("../shared/data/function_calling"),
+    taskbench: Annotated[bool, typer.Option("--taskbench/--no-taskbench", help="Chat rows over TaskBench's tools from its train split (the folder beside --source-dir), and hard no-call rows.")] = True,
     debug: DebugOpt = False,
 ) -> None:
     """Function-caller data: the Trelis sample, the glaive demo and synthesized calls, as sharegpt with tools."""
     with errors(False, debug):
-        _caller(out_dir, seed, synth_n, heldout_n, source_dir, chat_n)
+        _caller(out_dir, seed, synth_n, heldout_n, source_dir, chat_n, taskbench)
 
 
-def _caller(out_dir: Path, seed: int, synth_n: int, heldout_n: int, source_dir: Path, chat_n: int = 0) -> None:
+def _caller(out_dir: Path, seed: int, synth_n: int, heldout_n: int, source_dir: Path, chat_n: int = 0,
+            taskbench: bool = False) -> None:
     from rich.table import Table
 
     from foreplan.errors import ConfigError
@@ -155,12 +157,16 @@ def _caller(out_dir: Path, seed: int, synth_n: int, heldout_n: int, source_dir: 
 
     if not source_dir.is_dir():
         raise ConfigError(f"{source_dir} does not exist; pass --source-dir (the shared function_calling folder).")
+    real_dir = source_dir.parent if taskbench else None
+    if real_dir is not None and not (real_dir / "taskbench").is_dir():
+        raise ConfigError(f"{real_dir / 'taskbench'} does not exist; it must sit beside --source-dir, or pass --no-taskbench.")
     with tempfile.TemporaryDirectory(prefix="foreplan-caller-") as workspace:
         train, heldout, report = build_caller_data(source_dir, Toolbox(Path(workspace)), synth_n, heldout_n, seed,
-                                                   chat_n)
+                                                   chat_n, real_dir)
     paths = write_caller_data(out_dir, train, heldout)
     table = Table("source", "train", "held-out")
-    for source in ("trelis", "glaive", "synth", "chat-one", "chat-several", "chat-none"):
+    for source in ("trelis", "glaive", "synth", "chat-one", "chat-several", "chat-none", "taskbench-one",
+                   "taskbench-several", "taskbench-none", "glaive-none"):
         table.add_row(source, str(report.kept[source, "train"]), str(report.kept[source, "heldout"]))
     out.print(table)
     if report.dropped:

@@ -13,7 +13,8 @@ a person's request and a list of functions instead, and the reply may be:
 
 The bare 0.5B and 1.5B callers make one call where several are asked for (BFCL parallel
 0.00 / 0.02) and call something when nothing fits (irrelevance 0.40 / 0.16), so the data
-has all three, in about the shares 2 : 2 : 1. Requests come from
+has all three, in the shares 3 : 3 : 1 (2 : 2 : 1 made the first adapter refuse answerable
+requests; caller_real.py adds hard no-call rows). Requests come from
 :func:`~foreplan.synth.caller_steps.synth_call` (values and the arguments they make), said
 the way a person asks; the functions offered are the needed ones plus shuffled
 distractors. Nothing here is from BFCL, which stays the test.
@@ -50,7 +51,7 @@ JOINS = (" Also, {b}", " And {b}", " {B}", " Then, separately: {b}")
 """``{b}``: the next request with a small first letter; ``{B}``: as it is."""
 NO_CALL = ("None of the functions I can call does this, so I made no call. "
            "I can help with what the listed functions do.")
-KINDS = ("one", "one", "several", "several", "none")
+KINDS = ("one", "one", "one", "several", "several", "several", "none")
 
 
 def function(tool: Tool) -> dict[str, Any]:
@@ -58,9 +59,12 @@ def function(tool: Tool) -> dict[str, Any]:
     return {"name": tool.name, "description": tool.description, "parameters": _untitled(tool.parameters)}
 
 
-def _untitled(schema: Any) -> Any:
+def _untitled(schema: Any, names: bool = False) -> Any:
+    """``schema`` without pydantic's ``title`` annotations; ``names``: ``schema`` maps
+    argument names to schemas (``properties``), so an argument called ``title`` stays."""
     if isinstance(schema, dict):
-        return {k: _untitled(v) for k, v in schema.items() if k != "title"}
+        return {k: _untitled(v, k in ("properties", "$defs") and not names) for k, v in schema.items()
+                if names or k != "title" or not isinstance(v, str)}
     if isinstance(schema, list):
         return [_untitled(v) for v in schema]
     return schema

@@ -28,6 +28,7 @@ from foreplan.errors import DatasetError, ToolError
 from foreplan.execute.caller import FunctionCaller
 from foreplan.llm.scripted import ScriptedLLM
 from foreplan.synth.caller_chat import chat_rows
+from foreplan.synth.caller_real import glaive_negatives, taskbench_rows
 from foreplan.synth.caller_steps import SYNTH_CALL_TOOLS, Args, synth_call
 from foreplan.synth.toolbox import Toolbox
 from foreplan.synth.tools import HELDOUT_TOOLS
@@ -188,14 +189,18 @@ def synthesize_calls(toolbox: Toolbox, names: list[str], n: int, seed: int, repo
 
 
 def build_caller_data(source_dir: Path, toolbox: Toolbox, synth_n: int, heldout_n: int,
-                      seed: int, chat_n: int = 0) -> tuple[list[dict], list[dict], CallerReport]:
+                      seed: int, chat_n: int = 0, real_dir: Path | None = None,
+                      ) -> tuple[list[dict], list[dict], CallerReport]:
     """Train rows, held-out rows and what was kept and dropped, all sources together
-    (``chat_n`` chat-with-tools rows: one call, several, none; see caller_chat.py)."""
+    (``chat_n`` chat-with-tools rows: one call, several, none; see caller_chat.py; with
+    ``real_dir``, the shared data folder, chat rows over TaskBench's train split and hard
+    no-call rows: caller_real.py)."""
     report, train, heldout = CallerReport(), [], []
     functions = {f["function"]: f for f in json.loads((source_dir / "trelis_sample_functions.json").read_text())}
     sources = [("trelis", split, list(csv.DictReader((source_dir / f"trelis_sample_{split}.csv").read_text(
         encoding="utf-8").splitlines(keepends=True)))) for split in ("train", "test")]
-    sources.append(("glaive", "train", json.loads((source_dir / "glaive_toolcall_en_demo.json").read_text())))
+    glaive = json.loads((source_dir / "glaive_toolcall_en_demo.json").read_text())
+    sources.append(("glaive", "train", glaive))
     for source, split, raw in sources:
         for row in raw:
             try:
@@ -211,6 +216,8 @@ def build_caller_data(source_dir: Path, toolbox: Toolbox, synth_n: int, heldout_
     if chat_n:
         train += chat_rows(toolbox, train_tools, chat_n, seed, _row)
         heldout += chat_rows(toolbox, sorted(HELDOUT_TOOLS), max(chat_n // 10, 5), seed + 1, _row)
+    if real_dir is not None:
+        train += taskbench_rows(real_dir, seed, _row) + glaive_negatives(glaive, seed, _row)
     for split, rows in (("train", train), ("heldout", heldout)):
         report.kept.update((row["source"], split) for row in rows)
         random.Random(seed).shuffle(rows)

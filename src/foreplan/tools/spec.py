@@ -48,7 +48,16 @@ def load_spec_tools(path: str | Path) -> list[Tool]:
     entries = data["nodes"] if isinstance(data, dict) and "nodes" in data else data
     if not isinstance(entries, list):
         raise ConfigError(f"tool spec file {path}: expected a list of tools or {{\"nodes\": [...]}}")
-    return [_stub(entry, f"{path} tool {i + 1}") for i, entry in enumerate(entries)]
+    return spec_tools(entries, str(path))
+
+
+def spec_tools(entries: list[Any], where: str = "tool spec") -> list[Tool]:
+    """Stub tools for spec entries (either shape), in their order.
+
+    Raises:
+        ConfigError: an entry lacks a name or a description, or a parameter's type is unknown.
+    """
+    return [_stub(entry, f"{where} tool {i + 1}") for i, entry in enumerate(entries)]
 
 
 def _stub(entry: Any, where: str) -> Tool:
