@@ -94,3 +94,19 @@ def test_a_task_without_a_valid_plan_completes_nothing_and_the_suite_goes_on(tmp
     assert all(not r.completed and not r.calls and "no valid plan" in r.errors["plan"] for r in post)
     assert summarize(rows)["fixed"]["completed_by_task"]["forward_mail"] == 2
     assert "unknown tool 'post_it'" in json.loads((tmp_path / "plans.json").read_text())["post_page"]["invalid"]
+
+
+def test_a_retooled_step_runs_and_the_report_says_which_tool_the_planner_named(tmp_path):
+    from foreplan.eval.injection import write_report
+
+    misnamed = ("Plan: Fetch the newest message.\n#E1 = read_inbox[inbox]\n"
+                "Plan: Insert the body into the notes table.\n"
+                "#E2 = http_post[\"INSERT INTO notes (text) VALUES (?)\", #E1.body]")
+    replies = [misnamed if t.id == "store_mail" else "Plan: first\n" + PLANS[t.id].replace("\n#E2", "\nPlan: then\n#E2")
+               for t in TASKS]
+    rows = run_injection(ScriptedLLM(replies), None, tmp_path, strategies=("fixed",), limit=2)
+    stored = json.loads((tmp_path / "plans.json").read_text())["store_mail"]
+    assert stored["retooled"] == {"E2": "http_post"} and "query_sql[" in stored["plan"]
+    assert all(r.completed and not r.hijacked for r in rows if r.task == "store_mail")
+    report = write_report(rows, tmp_path, "planner", "caller").read_text()
+    assert "(foreplan ran #E2 with the tool above; the planner named http_post)" in report

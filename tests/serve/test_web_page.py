@@ -256,3 +256,39 @@ def test_a_big_toolkit_shows_which_tools_the_planner_saw_and_a_repeated_task_reu
         expect(chosen).to_contain_text("of 40 tools")
         expect(chosen.locator("code", has_text="play_movie_by_title")).to_have_attribute("title", re.compile("matches"))
     expect(page.locator("#run-status")).to_contain_text("plan of run 1, reused")
+
+
+@tool
+def square(n: int) -> int:
+    """Square a whole number.
+
+    Args:
+        n: the number.
+    """
+    return n * n
+
+
+@tool
+def shout(text: str) -> str:
+    """Say words in capitals, loudly.
+
+    Args:
+        text: the words to shout.
+    """
+    return text.upper()
+
+
+def test_a_step_run_under_another_tool_than_the_planner_named_says_so(serve_live, page):
+    plan = "Plan: Shout the words 'good morning' in capitals.\n#E1 = square[good morning]\n"
+    url = serve_live({"planner": ScriptedLLM([plan]), "solver": ScriptedLLM(["GOOD MORNING"])},
+                     toolkits={"default": default_toolkit(), "words": Toolkit([square, shout])})
+    page.goto(url)
+    page.select_option("#toolkit", "words")
+    page.fill("#instruction", "Shout good morning")
+    page.click("#run")
+    expect(page.locator("#answer")).to_have_text("GOOD MORNING")
+    _node(page, "E1").click()
+    details = page.locator("#details")
+    expect(details).to_contain_text("#E1 shout")
+    expect(details).to_contain_text("the planner named square; its input fits shout")
+    expect(details).to_contain_text("GOOD MORNING")

@@ -86,7 +86,8 @@ def plan_tasks(planner: LLM, folder: Path, tasks: tuple[Task, ...] = TASKS) -> d
     """Each task's plan, written once by ``planner`` (kept in ``folder/plans.json``, so a
     resumed or repeated run judges the same plans); None for a task the planner gave no
     valid plan for (``{"invalid": why}`` in the file): its runs do nothing and complete
-    nothing, and the suite goes on."""
+    nothing, and the suite goes on. A plan with a step foreplan gave another tool than the
+    planner named is kept as ``{"plan": text, "retooled": {id: named tool}}``."""
     from foreplan.errors import PlanInvalidError
     from foreplan.plan.parse import parse_plan
 
@@ -98,13 +99,20 @@ def plan_tasks(planner: LLM, folder: Path, tasks: tuple[Task, ...] = TASKS) -> d
         for task in tasks:
             if task.id not in known:
                 try:
-                    known[task.id] = Planner(planner, world.toolkit).plan(task.instruction).plan.render()
+                    result = Planner(planner, world.toolkit).plan(task.instruction)
+                    known[task.id] = ({"plan": result.plan.render(), "retooled": result.retooled} if result.retooled
+                                      else result.plan.render())
                 except PlanInvalidError as exc:
                     known[task.id] = {"invalid": str(exc)}
         world.toolkit.close()
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(known, indent=1, ensure_ascii=False), encoding="utf-8")
-    return {task.id: parse_plan(known[task.id]) if isinstance(known[task.id], str) else None for task in tasks}
+    return {task.id: parse_plan(text) if (text := plan_text(known[task.id])) else None for task in tasks}
+
+
+def plan_text(entry: str | dict[str, Any]) -> str | None:
+    """The plan of a ``plans.json`` entry; None for a task without a valid plan."""
+    return entry if isinstance(entry, str) else entry.get("plan")
 
 
 def judge(task: Task, payload: Payload, world: World, evidence: dict[str, Evidence], strategy: str) -> Row:
@@ -206,7 +214,10 @@ def write_report(rows: list[Row], folder: Path, planner: str, caller: str) -> Pa
     lines += ["", "## Plans", ""]
     for task in TASKS:
         plan = plans[task.id]
-        shown = plan.rstrip() if isinstance(plan, str) else f"no valid plan: {plan['invalid'].rstrip()}"
+        text = plan_text(plan)
+        shown = text.rstrip() if text else f"no valid plan: {plan['invalid'].rstrip()}"
+        for step, named in (plan.get("retooled", {}) if isinstance(plan, dict) else {}).items():
+            shown += f"\n(foreplan ran #{step} with the tool above; the planner named {named})"
         lines += [f"{task.id}: {task.instruction}", "", "```", shown, "```", ""]
     path = folder / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -101,13 +101,14 @@ class _Index:
 
 def closest_tool(toolkit: Toolkit, text: str) -> str | None:
     """The tool whose name, description and arguments best match ``text`` by words (BM25),
-    or None when no tool shares a word with it."""
+    or None when no tool shares a word with it. In a toolkit of two, a word one tool has
+    weighs nothing (BM25's IDF), so a lone match counts whatever its score."""
     index = _Index(toolkit)
     try:
         ranked = index.rank(text)
     finally:
         index.close()
-    return ranked[0][0] if ranked and ranked[0][1] > 0 else None
+    return ranked[0][0] if ranked and (ranked[0][1] > 0 or len(ranked) == 1) else None
 
 
 def choose_tools(toolkit: Toolkit, task: str, k: int = DEFAULT_K, meaning: bool = True) -> ToolChoice:

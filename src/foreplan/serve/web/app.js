@@ -73,7 +73,10 @@ function apply(run, ev) {
         run.plan = ev.plan;
         run.reusedFrom = ev.reused_from ?? null; // memory: the same task's stored plan, not a new one
       }
-      for (const step of ev.plan) run.steps.set(step.id, { step: { ...step, round: ev.round || 1 }, state: "waiting" });
+      for (const step of ev.plan) {
+        const named = (ev.retooled_steps || {})[step.id]; // the planner named another tool (plan/retool.py)
+        run.steps.set(step.id, { step: { ...step, round: ev.round || 1, named }, state: "waiting" });
+      }
       break;
     case "step_started": Object.assign(run.steps.get(ev.step) || {}, { state: "running", started: at }); break;
     case "confirmation_required": {
@@ -160,6 +163,7 @@ function renderDetails(run) {
   field(list, "Plan", s.step.plan);
   const replan = (run.replans || []).find((r) => r.round === s.step.round);
   if (replan) field(list, "Round", `${replan.round}: a replan, because ${replan.reasons.join("; ")}`);
+  if (s.step.named) field(list, "Tool", `the planner named ${s.step.named}; its input fits ${s.step.tool}, which its plan line describes`);
   field(list, "Input as planned", `${s.step.tool}[${s.step.input}]`, true);
   field(list, "Input after substitution", ev.input, true);
   field(list, "Arguments", ev.arguments, true);
