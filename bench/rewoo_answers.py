@@ -12,6 +12,8 @@ deterministic, and only the ``LLM`` tool's answers and the solver differ. Varian
     brief   LLM-tool answers budgeted by the question's form (tools/llm_tool.py)
     focus   brief, and evidence cut to its sentences that best match the step (llm/focus.py):
             1,200 characters per reference for the LLM tool, 1,000 per step for the solver
+    leaves  brief, and the solver reads only 400 characters of evidence a later step already
+            read (Solver.used_evidence_chars); the results nothing builds on stay whole
 
 Per question the variants run in a rotating order, in one process on one warm model, so
 drift on a noisy machine falls on all. Reported per variant: the LLM tool's and the
@@ -56,22 +58,24 @@ class Tally:
     answers: list[str] = field(default_factory=list)
 
 
-VARIANTS = {  # name: (brief LLM-tool answers, LLM tool evidence chars, solver evidence chars)
-    "off": (False, None, None),  # no focus: the solver cuts blindly at 2,000 characters, as before
-    "brief": (True, None, None),
-    "focus": (True, 1200, 1000),
+VARIANTS = {  # name: (brief LLM-tool answers, LLM tool evidence chars, solver evidence chars,
+    #                 solver chars for evidence a later step read)
+    "off": (False, None, None, None),  # no focus: the solver cuts blindly at 2,000 characters, as before
+    "brief": (True, None, None, None),
+    "focus": (True, 1200, 1000, None),
+    "leaves": (True, None, None, 400),
 }
 
 
 def answer(llm: LlamaCppLLM, base: Toolkit, variant: str, question: str,
            plan_text: str) -> tuple[str, int, int, int, float]:
-    brief, tool_chars, solver_chars = VARIANTS[variant]
+    brief, tool_chars, solver_chars, used_chars = VARIANTS[variant]
     tools = [t for t in base if t.name != "LLM"] + [make_llm_tool(brief=brief, evidence_chars=tool_chars)]
     metered = MeteredLLM(llm)  # counts what the LLM tool asks of the model
     started = time.perf_counter()
     plan = parse_plan(plan_text)
     evidence = Worker(Toolkit(tools), context=RunContext(llm=metered)).run(plan)
-    completion = Solver(llm, evidence_chars=solver_chars).solve(question, plan, evidence)
+    completion = Solver(llm, evidence_chars=solver_chars, used_evidence_chars=used_chars).solve(question, plan, evidence)
     solver = completion.usage.prompt_tokens + completion.usage.completion_tokens
     used = metered.usage
     return (completion.text.strip(), used.prompt_tokens + used.completion_tokens, used.completion_tokens, solver,
@@ -83,6 +87,8 @@ def main() -> int:
     parser.add_argument("--dataset", default="sotu", choices=("sotu", "hotpotqa"))
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated, off first (the baseline): e.g. off,brief,leaves")
     args = parser.parse_args()
     results = ROOT / "docs" / "eval" / f"{args.dataset}-1.5b" / "results.jsonl"
     plans = {}
@@ -95,7 +101,9 @@ def main() -> int:
     llm = LlamaCppLLM(pull(get_model(args.model)))
     warm_up(llm)  # loading the weights is no variant's time
     base = build_toolkit(args.dataset, data_dir)
-    names = list(VARIANTS)
+    names = args.variants.split(",")
+    if names[0] != "off" or not set(names) <= set(VARIANTS):
+        parser.error(f"--variants: off first, then any of {', '.join(VARIANTS)}")
     tallies = {name: Tally() for name in names}
     for i, example in enumerate(examples):
         for name in names[i % len(names):] + names[: i % len(names)]:

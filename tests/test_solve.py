@@ -168,3 +168,14 @@ def test_long_evidence_keeps_the_sentences_the_task_and_step_ask_about():
         prompt = Solver(ScriptedLLM([]), evidence_chars=chars).prompt("Who directed Jaws?", plan, evidence)
         assert "Jaws was directed by Steven Spielberg." in prompt[0]["content"]
         assert len(prompt[0]["content"]) < chars + 1200
+
+
+def test_evidence_a_later_step_read_gets_its_own_budget_and_final_results_stay_whole():
+    plan = parse_plan("Plan: Search.\n#E1 = search[Jaws]\nPlan: Name the director.\n#E2 = LLM[Who directed Jaws? #E1]")
+    page, answer = "Jaws is a 1975 film. " * 100, "Steven Spielberg, " * 60
+    evidence = {"E1": Evidence("E1", Status.OK, page), "E2": Evidence("E2", Status.OK, answer)}
+    whole = Solver(ScriptedLLM([])).prompt("Who directed Jaws?", plan, evidence)[0]["content"]
+    cut = Solver(ScriptedLLM([]), used_evidence_chars=300).prompt("Who directed Jaws?", plan, evidence)[0]["content"]
+    assert f"[{len(page) - 2000} more characters cut]" in whole
+    assert f"[{len(page) - 300} more characters cut]" in cut
+    assert answer.strip() in cut  # E2: nothing builds on it, so it is read whole

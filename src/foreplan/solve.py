@@ -53,6 +53,11 @@ class Solver:
     (llm/focus.py). None: evidence is cut at :data:`MAX_EVIDENCE_CHARS`, as always; on
     HotpotQA's first 12 a focus of 1,000 characters was faster but lost EM (0.58 → 0.50,
     bench/rewoo_answers.py), so it is not the default."""
+    used_evidence_chars: int | None = None
+    """Evidence that a later step already read (a search an ``LLM`` step answered from) is
+    cut to this many characters: the later step's result carries what was needed of it,
+    and the solver reads the whole of only the results nothing builds on. None: every
+    step's evidence gets the same budget."""
 
     def prompt(self, instruction: str, plan: Plan, evidence: dict[str, Evidence]) -> list[Message]:
         used = {d for s in plan.steps for d in s.depends_on}  # a step nothing builds on holds a final result
@@ -64,8 +69,11 @@ class Solver:
                 text = value_text(focus_value(ev.value, f"{instruction} {step.plan}", self.evidence_chars))
             if ev is not None and ev.side_effect and ev.arguments is not None:
                 text = f"{step.tool} was called with {_short_arguments(ev.arguments)} and returned: {text}"
-            if len(text) > MAX_EVIDENCE_CHARS:
-                text = text[:MAX_EVIDENCE_CHARS] + f" ... [{len(text) - MAX_EVIDENCE_CHARS} more characters cut]"
+            budget = MAX_EVIDENCE_CHARS
+            if self.used_evidence_chars is not None and step.id in used and not (ev is not None and ev.side_effect):
+                budget = min(budget, self.used_evidence_chars)
+            if len(text) > budget:
+                text = text[:budget] + f" ... [{len(text) - budget} more characters cut]"
             final = step.id not in used and ev is not None and ev.ok
             steps.append({"id": f"#{step.id}", "tool": step.tool, "plan": step.plan, "evidence": text, "final": final})
         return [{"role": "user", "content": render("solver", steps=steps, comparisons=comparisons(plan, evidence),
