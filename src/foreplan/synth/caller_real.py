@@ -57,7 +57,7 @@ def _nouns(name: str) -> set[str]:
 
 def hard_negatives(r: random.Random, toolkit: Toolkit, request: str, wanted: str, most: int = 3) -> list[Tool]:
     """Up to ``most`` tools closest to ``request`` by words that cannot stand in for
-    ``wanted`` (no shared noun in the name); at least one when any tool shares a word."""
+    ``wanted`` (no shared noun in the name); none when no other tool shares a word with it."""
     needed = _nouns(wanted)
     close = [name for name, _ in rank_tools(toolkit, request) if name != wanted and not _nouns(name) & needed]
     return [toolkit.get(name) for name in close[: r.randint(1, most)]]
