@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(not SOURCE.is_dir(), reason="the shared function
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("caller")
     args = ["caller", "--out", str(out), "--seed", "3", "--synth-n", "60", "--heldout-n", "12", "--chat-n", "50",
-            "--source-dir", str(SOURCE)]
+            "--source-dir", str(SOURCE), "--taskbench"]
     result = CliRunner().invoke(data_app, args)
     assert result.exit_code == 0, result.output
     return out
@@ -60,7 +60,7 @@ def test_held_out_tools_never_appear_in_train(built: Path) -> None:
 
 def test_the_same_seed_gives_the_same_bytes(built: Path, tmp_path: Path) -> None:
     args = ["caller", "--out", str(tmp_path), "--seed", "3", "--synth-n", "60", "--heldout-n", "12", "--chat-n", "50",
-            "--source-dir", str(SOURCE)]
+            "--source-dir", str(SOURCE), "--taskbench"]
     assert CliRunner().invoke(data_app, args).exit_code == 0
     for name in FILES:
         assert (tmp_path / name).read_bytes() == (built / name).read_bytes(), name

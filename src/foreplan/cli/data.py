@@ -139,7 +139,7 @@ def caller(
     heldout_n: Annotated[int, typer.Option("--heldout-n", min=0, help="Synthesized calls to the held-out tools.")] = 60,
     chat_n: Annotated[int, typer.Option("--chat-n", min=0, help="Chat-with-tools rows (one call, several, none).")] = 600,
     source_dir: Annotated[Path, typer.Option("--source-dir", help="The Trelis sample and the glaive demo.")] = Path("../shared/data/function_calling"),
-    taskbench: Annotated[bool, typer.Option("--taskbench/--no-taskbench", help="Chat rows over TaskBench's tools from its train split (the folder beside --source-dir), and hard no-call rows.")] = True,
+    taskbench: Annotated[bool, typer.Option("--taskbench/--no-taskbench", help="Chat rows over TaskBench's tools from its train split (the folder beside --source-dir), and hard no-call rows (an experiment: its adapter refused nearly everything; README).")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Function-caller data: the Trelis sample, the glaive demo and synthesized calls, as sharegpt with tools."""
