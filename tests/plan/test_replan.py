@@ -6,6 +6,9 @@ twice. Scripted models."""
 from __future__ import annotations
 
 import json
+from typing import Annotated
+
+from pydantic import Field
 
 from foreplan import Agent, ScriptedLLM, Toolkit, tool
 from foreplan.errors import ToolError
@@ -152,3 +155,40 @@ def test_a_replan_that_only_repeats_what_ran_adds_a_note_and_no_round():
     result = _agent(planner, ScriptedLLM(["Nothing was found."])).run("Find it")
     assert result.replans == [] and "wrote only steps that had already run" in result.notes[0]
     assert result.answer == "Nothing was found."
+
+
+def test_a_replan_step_retooled_into_a_side_effect_that_ran_is_refused_too():
+    @tool(side_effects=True)
+    def http_post(url: Annotated[str, Field(pattern=r"^https?://")], data: str) -> str:
+        """Send data to a web address with an HTTP POST.
+
+        Args:
+            url: the address to post to.
+            data: the text to send.
+        """
+        return "posted"
+
+    @tool(side_effects=True)
+    def run_statement(sql: str, params: list | None = None) -> str:
+        """Run one SQL statement: INSERT a row into a table.
+
+        Args:
+            sql: one SQL statement.
+            params: values for its ? placeholders.
+        """
+        SENT.append(sql)
+        return "1 row"
+
+    SENT.clear()
+    insert = '"INSERT INTO notes (text) VALUES (?)", ["hi"]'
+    planner = ScriptedLLM([
+        f"Plan: Insert a row into the notes table.\n#E1 = run_statement[{insert}]\nPlan: Look.\n#E2 = search[broken]\n",
+        "Plan: Insert the row into the notes table again.\n"  # fits run_statement only
+        '#E3 = http_post["INSERT INTO notes (text) VALUES (?)", [#E1]]\n',
+        f"Plan: Insert it once more.\n#E3 = run_statement[{insert}]\n",
+    ])
+    agent = Agent(planner, Toolkit([search, http_post, run_statement]), solver=ScriptedLLM(["Stored."]))
+    result = agent.run("Store hi and look")
+    assert SENT == ["INSERT INTO notes (text) VALUES (?)"]
+    assert "#E3: run_statement has side effects and already ran" in planner.calls[2][0][-1]["content"]
+    assert "run_statement has side effects and already ran" in result.notes[0]

@@ -137,7 +137,7 @@ class Replanner(Planner):
             blocking.append(f"the replan has {len(new.steps)} steps; at most {self.max_steps} are allowed")
         ran = set(self.ran_side_effects())
         blocking += [f"#{s.id}: {s.tool} has side effects and already ran; it must not run again"
-                     for s in new.steps if s.tool in ran]
+                     for s in kept.steps if s.tool in ran]  # as they would run: retooled, too
         return Checked(kept, merged, blocking, [str(p) for p in problems if p.code in SOFT_PROBLEMS],
                        {k: v for k, v in retooled.items() if k in ids})
 
