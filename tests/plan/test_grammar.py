@@ -14,6 +14,7 @@ from foreplan.llm.gbnf import check_grammar, grammar_accepts
 from foreplan.plan.grammar import plan_grammar
 from foreplan.plan.parse import parse_plan
 from foreplan.plan.validate import validate_plan
+from foreplan.tools.call_syntax import written_arguments
 from foreplan.tools.tool import Tool, tool
 from foreplan.tools.toolkit import Toolkit
 
@@ -222,3 +223,62 @@ def test_a_replan_grammar_numbers_on_and_may_cite_every_earlier_step(llama: Any,
     assert not grammar_accepts(llama, grammar, "Plan: Itself.\n#E3 = search_wiki[#E3]")
     with pytest.raises(ValueError, match="first must be at least 1"):
         plan_grammar(text_toolkit, 2, first=0)
+
+
+# --- keyword-only inputs for tools whose input did not fit (the repair round) --------------
+
+@tool
+def send_note(to: str, text: str, urgent: bool = False) -> str:
+    """Send a note.
+
+    Args:
+        to: who gets it.
+        text: what it says.
+        urgent: whether to ring.
+    """
+    return text
+
+
+NAMED = Toolkit([tool(name="search_wiki")(_echo), send_note])
+NOTE = "Plan: Find it.\n#E1 = search_wiki[Inception]\nPlan: Tell Bob.\n#E2 = send_note["
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ["to='Bob', text='#E1'", "to='Bob', text=#E1", "to=\"Bob's desk\", text='It is #E1, see #E1.'",
+     "to='Bob', text='x', urgent=true", "to='Bob', text=\"C# and 'quotes'\"", "to='Bob', text=['a', #E1]",
+     "to='Bob', text=3.5"],
+    ids=["quoted-reference", "bare-reference", "apostrophe-and-fields", "optional", "hash-and-quotes", "list",
+         "number"],
+)
+def test_a_named_tool_takes_its_own_keyword_arguments(llama: Any, arguments: str) -> None:
+    text = NOTE + arguments + "]"
+    assert grammar_accepts(llama, plan_grammar(NAMED, 3, named={"send_note"}), text)
+    plan = parse_plan(text)
+    # The grammar knows argument names, not types: a list given for text is the validator's to refuse.
+    assert [p for p in validate_plan(plan, NAMED, 3) if not ("[" in arguments and p.code == "bad_input")] == []
+    written = written_arguments(plan.steps[1].input, ["to", "text", "urgent"])
+    assert written is not None and set(written) <= {"to", "text", "urgent"}
+    assert "#E1" in str(written) or "#E1" not in arguments
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ["Send Bob #E1", "'Bob', '#E1'", "to='Bob'", "to='Bob', text='x', cc='Ann'", "text='x', to='Bob'",
+     "to='Bob', text='#E2'", "to='Bob', text='a\\'b'"],
+    ids=["free-text", "positional", "missing-required", "unknown-argument", "out-of-order", "forward-reference",
+         "backslash"],
+)
+def test_a_named_tool_takes_nothing_else(llama: Any, arguments: str) -> None:
+    grammar = plan_grammar(NAMED, 3, named={"send_note"})
+    assert not grammar_accepts(llama, grammar, NOTE + arguments + "]")
+    assert grammar_accepts(llama, plan_grammar(NAMED, 3), NOTE + arguments + "]") or "#E2" in arguments
+
+
+def test_a_one_input_tool_stays_free_text_when_named(llama: Any) -> None:
+    grammar = plan_grammar(NAMED, 3, named={"search_wiki", "send_note"})
+    check_grammar(llama._model.vocab, grammar)
+    assert grammar_accepts(llama, grammar, "Plan: Find it.\n#E1 = search_wiki[Inception director]")
+    only_named = plan_grammar(Toolkit([send_note]), 2, named={"send_note"})
+    assert grammar_accepts(llama, only_named, "Plan: Tell Bob.\n#E1 = send_note[to='Bob', text='hi']")
+    assert "tool ::=" not in only_named

@@ -373,3 +373,21 @@ def test_a_call_that_names_arguments_the_tool_lacks_says_which_it_takes() -> Non
     assert problems(fixed + "params=[#E1.text]]", kit) == []
     # words that only look like keywords (none is an argument) are the tool's one input
     assert problems("#E1 = run_sql[title=Heat]", kit) == []
+
+
+def test_the_repair_round_makes_a_misfit_tool_take_its_own_keyword_arguments(toolkit: Toolkit) -> None:
+    from foreplan.llm.scripted import ScriptedLLM
+    from foreplan.plan.planner import Planner
+
+    misfit = "Plan: convert\n#E1 = convert_currency[100, 'USD', 'EUR', 'today']"
+    right = "Plan: convert\n#E1 = convert_currency[amount=100, currency='USD', target='EUR']"
+    llm = ScriptedLLM([misfit, right])
+    result = Planner(llm, toolkit).plan("100 dollars in euros")
+    assert result.attempts == 2
+    first, repair = (options.constraint.grammar for _, options in llm.calls)
+    assert '"convert_currency["' not in first and "tool ::= " in first and '"convert_currency"' in first
+    assert '"convert_currency[" "amount=" value1 ", currency=" value1 (", target=" value1)? "]"' in repair
+    assert '"convert_currency"' not in repair.split("\n")[1]  # no longer free text: not in the tool rule
+    everywhere = ScriptedLLM([right])
+    Planner(everywhere, toolkit, keyword_arguments=True).plan("100 dollars in euros")
+    assert '"convert_currency[" "amount="' in everywhere.calls[0][1].constraint.grammar

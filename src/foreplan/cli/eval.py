@@ -255,6 +255,9 @@ def eval_taskbench(
     examples_from_train: Annotated[bool, typer.Option("--examples-from-train", help=(
         "Seed a fresh memory with the train split's gold plans: each test plan gets the most similar one as its "
         "example."))] = False,
+    keyword_arguments: Annotated[bool, typer.Option("--keyword-arguments", help=(
+        "Constrain every step of a tool with several arguments to name them (name='value', ...), from the first "
+        "attempt; without it only the repair round does, for tools whose input did not fit."))] = False,
     debug: DebugOpt = False,
 ) -> None:
     """TaskBench's 40 daily-life tools: n-F1, e-F1, t-F1, v-F1 of the plans, as TaskBench scores them, and
@@ -268,7 +271,8 @@ def eval_taskbench(
         with _bar() as bar:
             task = bar.add_task(f"taskbench · {model}", total=total)
             rows = run_taskbench(planner, data_dir, out_dir, limit, resume, on_row=lambda row: bar.advance(task),
-                                 max_tools=None if all_tools else DEFAULT_K, examples_from_train=examples_from_train)
+                                 max_tools=None if all_tools else DEFAULT_K, examples_from_train=examples_from_train,
+                                 keyword_arguments=keyword_arguments)
         report = write_report(rows, out_dir, model)
         s = summarize(rows)
         out.print(f"{model}: n-F1 {s['n_f1']}, e-F1 {s['e_f1']}, t-F1 {s['t_f1']}, v-F1 {s['v_f1']} on "

@@ -181,10 +181,11 @@ def seed_memory(store: RunMemory, data_dir: Path, toolkit: Toolkit) -> int:
 
 
 def plan_record(record: Record, planner: LLM, toolkit: Toolkit, max_tools: int | None = DEFAULT_K,
-                memory: RunMemory | None = None) -> dict[str, Any]:
+                memory: RunMemory | None = None, keyword_arguments: bool = False) -> dict[str, Any]:
     """Plan one record; with ``max_tools``, on the tools retrieval chooses for it (as an
     agent run does), recording the choice and how many of the gold tools it kept; with
-    ``memory``, the most similar stored plan on those tools is the planner's example."""
+    ``memory``, the most similar stored plan on those tools is the planner's example; with
+    ``keyword_arguments``, the plan grammar has every step name its tool's arguments."""
     started = time.perf_counter()
     row: dict[str, Any] = {"id": record.id, "request": record.request}
     shown = toolkit
@@ -199,7 +200,7 @@ def plan_record(record: Record, planner: LLM, toolkit: Toolkit, max_tools: int |
         examples = tuple(run.example() for run in similar)
         row["example"] = similar[0].instruction if similar else None
     try:
-        planned = Planner(planner, shown, examples=examples).plan(record.request)
+        planned = Planner(planner, shown, examples=examples, keyword_arguments=keyword_arguments).plan(record.request)
     except ForeplanError as exc:
         graph: dict[str, list] = {"nodes": [], "links": [], "args": [], "values": []}
         row.update(error=f"{type(exc).__name__}: {exc}"[:500], plan="")
@@ -220,7 +221,8 @@ def plan_record(record: Record, planner: LLM, toolkit: Toolkit, max_tools: int |
 
 def run_taskbench(planner: LLM, data_dir: Path, folder: Path, limit: int | None = None, resume: bool = False,
                   on_row: Callable[[dict[str, Any]], None] | None = None,
-                  max_tools: int | None = DEFAULT_K, examples_from_train: bool = False) -> list[dict[str, Any]]:
+                  max_tools: int | None = DEFAULT_K, examples_from_train: bool = False,
+                  keyword_arguments: bool = False) -> list[dict[str, Any]]:
     toolkit = load_toolkit(data_dir)
     memory = None
     if examples_from_train:  # a fresh store of the train split's gold plans, beside the results
@@ -229,7 +231,7 @@ def run_taskbench(planner: LLM, data_dir: Path, folder: Path, limit: int | None 
         memory = RunMemory(Path(folder) / "memory.sqlite")
         seed_memory(memory, data_dir, toolkit)
     return run_resumable(scored_records(data_dir, limit), lambda r: r.id,
-                         lambda r: plan_record(r, planner, toolkit, max_tools, memory),
+                         lambda r: plan_record(r, planner, toolkit, max_tools, memory, keyword_arguments),
                          Path(folder) / "results.jsonl", resume, on_row)
 
 

@@ -14,6 +14,12 @@ It admits only what :func:`~foreplan.plan.parse.parse_plan` reads back as the sa
 and :func:`~foreplan.plan.validate.validate_plan` passes (inputs still have to fit their
 tools' schemas): inputs hold balanced, nested brackets and at least one non-blank
 character, and a plan line holds no ``[`` or ``#E`` (so no text on it reads as a step).
+
+Tools named in ``named`` take their input only as keyword arguments, one for each of the
+tool's own arguments, in its schema's order (``order_taxi[location='Eiffel Tower',
+platform='Uber']``): the repair round uses it for a step whose input did not fit its
+tool (three values for two arguments, an argument the tool does not have), since the
+1.5B, told in words, wrote the same misfit again.
 """
 
 from __future__ import annotations
@@ -76,10 +82,41 @@ def _input_rules(k: int) -> list[str]:
     return rules
 
 
-def plan_grammar(toolkit: Toolkit, max_steps: int = DEFAULT_MAX_STEPS, first: int = 1) -> str:
+def _value_rules(k: int) -> list[str]:
+    """Step ``k``'s keyword values: a quoted string (which may cite earlier steps), a number,
+    true/false, a reference, or a list of these. A string holds the other kind of quote
+    (``"John's"``), and no backslash or bracket, so that it reads back as written."""
+    ref = f"ref{k}" if k > 1 else None
+    rules = []
+    for name, quote in (("sq", "'"), ("dq", '"')):
+        char = rf"[^{quote}\\\n\[\]#]"
+        hashed = rf'"#" [^E#{quote}\\\n\[\]]'
+        pieces = f"{char} | {hashed}" + (rf" | {ref} [^#{quote}\\\n\[\]0-9]" if ref else "")
+        body = f"({pieces})+" + (f" {ref}? | {ref}" if ref else "")
+        rules.append(f"{name}{k} ::= {_literal(quote)} ({body}) {_literal(quote)}")
+    scalar = f'sq{k} | dq{k} | "-"? [0-9]+ ("." [0-9]+)? | "true" | "false"' + (f" | {ref}" if ref else "")
+    rules.append(f'value{k} ::= {scalar} | "[" (value{k} (", " value{k})*)? "]"')
+    return rules
+
+
+def _named_call(toolkit: Toolkit, name: str, k: int) -> str:
+    """``name[a=<value>, b=<value>(, c=<value>)?]``: the required arguments in the schema's
+    order, then each optional one, or not."""
+    fields = toolkit.get(name).args_model.model_fields
+    ordered = sorted(fields.items(), key=lambda item: not item[1].is_required())
+    body = ""
+    for i, (arg, field) in enumerate(ordered):
+        piece = f"{_literal((', ' if i else '') + arg + '=')} value{k}"
+        body += f" {piece}" if field.is_required() or i == 0 else f" ({piece})?"
+    return f'{_literal(name + "[")}{body} "]"'
+
+
+def plan_grammar(toolkit: Toolkit, max_steps: int = DEFAULT_MAX_STEPS, first: int = 1,
+                 named: frozenset[str] | set[str] = frozenset()) -> str:
     """GBNF source for plans of 1 .. ``max_steps`` steps using ``toolkit``'s tools, numbered
     from ``#E<first>`` (a replan continues after the steps that already ran, and may cite
-    them all).
+    them all). Tools in ``named`` take keyword arguments only (those of them in the
+    toolkit that the caller fills: a one-input tool reads its whole input as that input).
 
     Raises:
         ValueError: the toolkit is empty, ``max_steps`` < 1 or ``first`` < 1.
@@ -95,8 +132,17 @@ def plan_grammar(toolkit: Toolkit, max_steps: int = DEFAULT_MAX_STEPS, first: in
     root = f"step{last}"
     for k in range(last - 1, first - 1, -1):
         root = f"step{k} (gap {root})?"
-    rules = [f'root ::= {root} "\\n"?', f"tool ::= {' | '.join(_literal(n) for n in toolkit.names)}"]
+    keyworded = [n for n in toolkit.names if n in named and toolkit.get(n).single_input is None
+                 and toolkit.get(n).args_model.model_fields]
+    free = [n for n in toolkit.names if n not in keyworded]
+    rules = [f'root ::= {root} "\\n"?']
+    if free:
+        rules.append(f"tool ::= {' | '.join(_literal(n) for n in free)}")
     for k in range(first, last + 1):
-        rules.append(f'step{k} ::= "Plan: " plan-text "\\n#E{k} = " tool "[" input{k} "]"')
+        calls = ([f'tool "[" input{k} "]"'] if free else []) + [f"call{k}-{i}" for i in range(len(keyworded))]
+        rules.append(f'step{k} ::= "Plan: " plan-text "\\n#E{k} = " ({" | ".join(calls)})')
         rules += _input_rules(k)
+        if keyworded:
+            rules += [f"call{k}-{i} ::= {_named_call(toolkit, n, k)}" for i, n in enumerate(keyworded)]
+            rules += _value_rules(k)
     return "\n".join(rules) + "\n" + _COMMON.lstrip()

@@ -6,7 +6,9 @@
 
 The grammar makes malformed plans impossible on backends that honour it; the repair
 round covers backends without one and problems a grammar cannot see (an input that does
-not fit its tool's schema).
+not fit its tool's schema). In the repair round, a tool whose step input did not fit
+takes keyword arguments only, its own (plan/grammar.py): told in words that a tool takes
+two arguments, the 1.5B wrote three again.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class Checked:
     blocking: list[str]
     soft: list[str]
     retooled: dict[str, str] = field(default_factory=dict)
+    misfit: frozenset[str] = frozenset()
+    """Tools whose step input does not fit them (``bad_input``)."""
 
 
 @dataclass
@@ -69,6 +73,9 @@ class Planner:
     examples: tuple[str, ...] = ()
     """Worked examples from past runs on these tools (memory.py), shown in place of the
     toolkit's or the built-in one; any that no longer validates is left out."""
+    keyword_arguments: bool = False
+    """Make every tool the caller fills take keyword arguments in the plan from the first
+    attempt (with a grammar), not only those whose input did not fit in the first."""
 
     def prompt(self, instruction: str, avoid: list[str] | None = None) -> list[Message]:
         text = render(
@@ -109,9 +116,13 @@ class Planner:
             raise ConfigError(f"the toolkit's planner_example is not a valid plan for its tools: {'; '.join(problems)}")
         return example.strip()
 
-    def _options(self) -> GenerationOptions:
+    def _options(self, named: frozenset[str] = frozenset()) -> GenerationOptions:
+        """Decoding options; tools in ``named`` take keyword arguments only."""
         use_grammar = self.grammar and self.llm.supports_grammar
-        constraint = Constraint(grammar=plan_grammar(self.toolkit, self.max_steps)) if use_grammar else Constraint()
+        if self.keyword_arguments:
+            named = frozenset(self.toolkit.names)
+        grammar = plan_grammar(self.toolkit, self.max_steps, named=named) if use_grammar else None
+        constraint = Constraint(grammar=grammar) if grammar else Constraint()
         # Without a grammar, stop before the model starts answering its own plan.
         stop = () if use_grammar else ("\nTask:", "\nObservation", "\nResponse:")
         return GenerationOptions(max_tokens=self.max_tokens, stop=stop, constraint=constraint)
@@ -133,8 +144,10 @@ class Planner:
         plan, merged = self._dedupe(parsed)
         plan, retooled = retool_steps(plan, self.toolkit)
         problems = validate_plan(plan, self.toolkit, self.max_steps)
+        tool_of = {s.id: s.tool for s in plan.steps}
+        misfit = frozenset(tool_of[p.step_id] for p in problems if p.code == "bad_input" and p.step_id in tool_of)
         return Checked(plan, merged, [str(p) for p in problems if p.code not in SOFT_PROBLEMS],
-                       [str(p) for p in problems if p.code in SOFT_PROBLEMS], retooled)
+                       [str(p) for p in problems if p.code in SOFT_PROBLEMS], retooled, misfit)
 
     def plan(self, instruction: str) -> PlanResult:
         """Write a plan for ``instruction``.
@@ -161,4 +174,5 @@ class Planner:
             if checked.plan is not None and not checked.blocking and (not checked.soft or attempt == 2):
                 return PlanResult(checked.plan, usage, attempt, texts, checked.merged, checked.retooled)
             messages = self._repair_messages(instruction, messages, completion.text, problems)
+            options = self._options(named=checked.misfit)
         raise PlanInvalidError(texts[-1], problems)

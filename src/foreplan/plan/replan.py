@@ -109,11 +109,12 @@ class Replanner(Planner):
                       reasons=self.reasons, first=self.first, side_effects=self.ran_side_effects())
         return [{"role": "user", "content": text}]
 
-    def _options(self) -> GenerationOptions:
-        options = super()._options()
+    def _options(self, named: frozenset[str] = frozenset()) -> GenerationOptions:
+        options = super()._options(named)
         if options.constraint.grammar is None:
             return options
-        grammar = plan_grammar(self.toolkit, self.max_steps, first=self.first)
+        named = frozenset(self.toolkit.names) if self.keyword_arguments else named
+        grammar = plan_grammar(self.toolkit, self.max_steps, first=self.first, named=named)
         return GenerationOptions(max_tokens=options.max_tokens, stop=options.stop, constraint=Constraint(grammar=grammar))
 
     def _repair_messages(self, instruction: str, messages: list[Message], text: str,
@@ -138,8 +139,10 @@ class Replanner(Planner):
         ran = set(self.ran_side_effects())
         blocking += [f"#{s.id}: {s.tool} has side effects and already ran; it must not run again"
                      for s in kept.steps if s.tool in ran]  # as they would run: retooled, too
+        tool_of = {s.id: s.tool for s in kept.steps}
+        misfit = frozenset(tool_of[p.step_id] for p in problems if p.code == "bad_input" and p.step_id in tool_of)
         return Checked(kept, merged, blocking, [str(p) for p in problems if p.code in SOFT_PROBLEMS],
-                       {k: v for k, v in retooled.items() if k in ids})
+                       {k: v for k, v in retooled.items() if k in ids}, misfit)
 
     def _dedupe(self, plan: Plan) -> tuple[Plan, dict[str, str]]:
         """Drop new steps that repeat an old one whose result is in (it worked, or found

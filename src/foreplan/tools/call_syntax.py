@@ -37,12 +37,35 @@ _PLACEHOLDER = "__foreplan_ref_{}__"
 _PLACEHOLDER_RE = re.compile(r"__foreplan_ref_(\d+)__")
 
 
-def _hide_references(text: str, quote: str, make: Callable[[int], str]) -> tuple[str, list[str]]:
-    """``text`` with each reference outside ``quote``-quoted strings replaced by
-    ``make(i)``, and the references in order (those inside strings stay as they are)."""
+def _in_strings(text: str, quotes: str) -> list[bool]:
+    """For each character of ``text``, whether it lies inside a string literal delimited by
+    one of ``quotes`` (a backslash escapes the next character; the other kind of quote is
+    text inside a string: ``"John's"``)."""
+    inside, open_quote, escaped = [], "", False
+    for char in text:
+        if open_quote:
+            inside.append(True)
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == open_quote:
+                open_quote = ""
+        else:
+            inside.append(False)
+            if char in quotes:
+                open_quote = char
+    return inside
+
+
+def _hide_references(text: str, quotes: str, make: Callable[[int], str]) -> tuple[str, list[str]]:
+    """``text`` with each reference outside string literals (delimited by ``quotes``)
+    replaced by ``make(i)``, and the references in order (those inside strings stay as
+    they are)."""
+    inside = _in_strings(text, quotes)
     pieces, last, originals = [], 0, []
     for ref in find_references(text):
-        if text.count(quote, 0, ref.start) % 2 == 1:
+        if inside[ref.start]:
             continue  # inside a string literal: it stays part of the string
         pieces.append(text[last:ref.start])
         pieces.append(make(len(originals)))
@@ -125,9 +148,7 @@ def _parse_call(text: str) -> tuple[ast.Call, list[str]] | None:
     """``text`` read as the arguments of a Python call, with each reference outside quotes
     replaced by a placeholder name (a reference is not Python), and the references in
     order; None when it is not call syntax."""
-    hidden, originals = _hide_references(text, "'", _PLACEHOLDER.format)
-    if hidden.count('"') % 2:
-        return None
+    hidden, originals = _hide_references(text, "'\"", _PLACEHOLDER.format)
     try:
         call = ast.parse(f"f({hidden})", mode="eval").body
     except SyntaxError:
