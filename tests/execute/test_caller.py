@@ -297,3 +297,14 @@ def test_a_tool_that_reads_only_so_much_gets_the_sentences_its_step_asks_about()
     assert "Jaws was directed by Steven Spielberg." in text and '"title": "Jaws (film)"' in text and len(text) < 800
     whole = FunctionCaller(None).arguments(step, make_llm_tool(), _evidence(E1=passages))[0].arguments["input"]
     assert len(whole) > 9_000
+
+
+def test_a_one_input_written_as_its_own_keyword_is_the_value():
+    caller = FunctionCaller(ScriptedLLM([]))
+    assert caller.arguments(_step("query='Europe/London'", "search"), search, {})[0].arguments == {"query": "Europe/London"}
+    assert caller.arguments(_step("query = (3.1 + 3.1) * 2", "search"), search, {})[0].arguments == {
+        "query": "(3.1 + 3.1) * 2"}
+    assert caller.arguments(_step("n=#E1", "square"), square, _evidence(E1=4))[0].arguments == {"n": 4}
+    # Another name, a comparison, or a bare name stays the whole text.
+    for text in ("k=3", "query == 'x'", "query=", "a query='x'"):
+        assert caller.arguments(_step(text, "search"), search, {})[0].arguments == {"query": text}

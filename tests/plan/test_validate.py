@@ -117,6 +117,12 @@ def test_bad_input_for_an_int_tool(toolkit: Toolkit) -> None:
     assert "valid integer" in found[0].message
 
 
+def test_a_one_input_is_judged_as_the_worker_reads_it(toolkit: Toolkit) -> None:
+    for text in ("count=5", "'5'", "count = '5'"):  # its own keyword, or quoted: the value
+        assert problems(f"Plan: a\n#E1 = top_films[{text}]", toolkit) == []
+    assert codes(problems("Plan: a\n#E1 = top_films[count='five']", toolkit)) == [("E1", "bad_input")]
+
+
 def test_an_int_tool_given_a_reference_is_left_to_the_worker(toolkit: Toolkit) -> None:
     assert problems("Plan: a\n#E1 = search_wiki[x]\nPlan: b\n#E2 = top_films[#E1]", toolkit) == []
 

@@ -37,7 +37,7 @@ from foreplan.llm.base import LLM
 from foreplan.memory import RunMemory
 from foreplan.plan.parse import parse_plan
 from foreplan.plan.planner import Planner
-from foreplan.tools.call_syntax import written_arguments
+from foreplan.tools.call_syntax import one_input_text, written_arguments
 from foreplan.tools.retrieval import DEFAULT_K, choose_tools
 from foreplan.tools.spec import load_spec_tools
 from foreplan.tools.toolkit import Toolkit
@@ -127,7 +127,7 @@ def predicted_graph(plan: Plan, toolkit: Toolkit) -> dict[str, list]:
         if tool is None:
             continue
         params = list(tool.args_model.model_fields)
-        written = {params[0]: step.input.strip()} if len(params) == 1 else written_arguments(step.input, params) or {}
+        written = {params[0]: one_input_text(step.input, params[0]).strip()} if len(params) == 1 else written_arguments(step.input, params) or {}
         for name, value in written.items():
             text = value if isinstance(value, str) else json.dumps(value)
             refs = find_references(text)

@@ -33,7 +33,7 @@ from foreplan.execute.arguments import Filled, Render, check_numbers, check_temp
 from foreplan.llm.base import LLM, Constraint, GenerationOptions
 from foreplan.llm.focus import focus_value
 from foreplan.prompts import render
-from foreplan.tools.call_syntax import call_arguments, json_arguments, references_in
+from foreplan.tools.call_syntax import call_arguments, json_arguments, one_input_text, references_in
 from foreplan.tools.tool import Tool
 from foreplan.types import REFERENCE_RE, Evidence, Step, Usage, find_references, value_text
 
@@ -57,7 +57,7 @@ class FunctionCaller:
         text = step.input.strip()
         single = tool.single_input
         if single is not None:
-            return _one_input(text, tool) or {single: _unquoted(step.input)}, Usage()
+            return _one_input(text, tool) or {single: one_input_text(step.input, single)}, Usage()
         refs = find_references(text)
         if len(refs) == 1 and refs[0].text == text:
             return text, Usage()
@@ -183,15 +183,3 @@ def _json_object(text: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def _unquoted(text: str) -> str:
-    """A one-argument input the planner wrote quoted (``item_price["desk"]``,
-    ``calculator["250 * #E1"]``, a habit from code) is the text inside the quotes;
-    anything else is kept as written."""
-    stripped = text.strip()
-    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
-        inner = stripped[1:-1]
-        if stripped[0] not in inner:
-            return inner
-    return text

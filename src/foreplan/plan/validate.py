@@ -14,7 +14,7 @@ from typing import Annotated
 import pydantic
 
 from foreplan.errors import ToolError
-from foreplan.tools.call_syntax import keyword_names, positional_values, references_in, written_arguments
+from foreplan.tools.call_syntax import keyword_names, one_input_text, positional_values, references_in, written_arguments
 from foreplan.tools.retrieval import closest_tool
 from foreplan.tools.tool import Tool
 from foreplan.tools.toolkit import Toolkit, type_name
@@ -236,7 +236,7 @@ def _input_problem(tool, text: str) -> str | None:
     single = tool.single_input
     if single is not None:
         try:
-            tool.validate({single: text})
+            tool.validate({single: one_input_text(text, single)})  # as the worker reads it
         except ToolError as exc:
             return str(exc)
         return None

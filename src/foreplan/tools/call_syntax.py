@@ -199,3 +199,29 @@ def written_arguments(text: str, parameters: list[str]) -> dict[str, Any] | None
     """The arguments a step input spells out (a JSON object, or call arguments); None when
     only a model could tell (free words)."""
     return json_arguments(text) or call_arguments(text, parameters)
+
+
+def one_input_text(text: str, name: str) -> str:
+    """What a one-input tool gets from a step input: the text as written, less the
+    argument's own keyword and the quotes the planner put around it."""
+    return _unquoted(_unnamed(text, name))
+
+
+def _unnamed(text: str, name: str) -> str:
+    """A one-argument input the planner wrote as that argument's keyword
+    (``get_current_time[timezone='Europe/London']``, ``calculator[expression=(3.1 + 3.1) * 2]``)
+    is the value after ``name=``; anything else is kept as written."""
+    match = re.match(rf"\s*{re.escape(name)}\s*=(?!=)\s*(.*?)\s*$", text, re.DOTALL)
+    return match.group(1) if match and match.group(1) else text
+
+
+def _unquoted(text: str) -> str:
+    """A one-argument input the planner wrote quoted (``item_price["desk"]``,
+    ``calculator["250 * #E1"]``, a habit from code) is the text inside the quotes;
+    anything else is kept as written."""
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
+        inner = stripped[1:-1]
+        if stripped[0] not in inner:
+            return inner
+    return text
