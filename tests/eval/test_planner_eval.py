@@ -126,3 +126,16 @@ def test_the_command_refuses_a_missing_task_file_before_loading_a_model(tmp_path
 
     result = CliRunner().invoke(eval_app, ["planner", "--tasks", str(tmp_path / "none.jsonl"), "--model", "nope"])
     assert result.exit_code == 1 and "does not exist" in " ".join(result.output.split())  # rich wraps lines
+
+
+def test_keyword_arguments_reach_the_planners_grammar_and_such_steps_run_without_a_caller(
+        toolbox: Toolbox, tmp_path: Path) -> None:
+    task = PlannerTask("d", "How far is Paris from Lyon?", ["get_distance", "calculator"], ["get_distance"])
+    plan = "Plan: Distance.\n#E1 = get_distance[origin='Paris', destination='Lyon']"
+    llm = ScriptedLLM([plan])
+    [row] = run_planner_eval([task], llm, toolbox, tmp_path / "r.jsonl", keyword_arguments=True)
+    assert row["valid"] and row["executed"], row["problems"]
+    assert '"get_distance[" "origin=" value1 ", destination=" value1 "]"' in llm.calls[0][1].constraint.grammar
+    free = ScriptedLLM([plan])
+    run_planner_eval([task], free, toolbox, tmp_path / "r2.jsonl")
+    assert '"get_distance["' not in free.calls[0][1].constraint.grammar

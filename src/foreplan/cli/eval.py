@@ -74,6 +74,11 @@ def eval_qa(
         out.print("written: " + ", ".join(str(p) for p in written), highlight=False)
 
 
+KeywordArgumentsOpt = Annotated[bool, typer.Option("--keyword-arguments", help=(
+    "Constrain every step of a tool with several arguments to name them (name='value', ...), from the first "
+    "attempt; without it only the repair round does, for tools whose input did not fit."))]
+
+
 @eval_app.command("planner")
 def eval_planner(
     tasks: Annotated[Path, typer.Option("--tasks", help="Planner task file (JSONL; see data/README.md).")],
@@ -83,6 +88,7 @@ def eval_planner(
     grammar: Annotated[bool, typer.Option("--grammar/--no-grammar", help="Constrain the planner with the plan grammar.")] = True,
     execute: Annotated[bool, typer.Option("--execute/--no-execute", help="Run each valid plan with the offline tools.")] = True,
     resume: Annotated[bool, typer.Option("--resume", help="Keep OUT/results.jsonl and skip the ids it holds.")] = False,
+    keyword_arguments: KeywordArgumentsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Plan quality: parse rate, validity, tool choice, executability, steps, tokens, seconds."""
@@ -103,7 +109,7 @@ def eval_planner(
             with _bar() as bar:
                 task_bar = bar.add_task(f"planner · {model}", total=len(chosen))
                 rows = run_planner_eval(chosen, llm, toolbox, out_dir / "results.jsonl", resume=resume,
-                                        grammar=grammar, execute=execute,
+                                        grammar=grammar, execute=execute, keyword_arguments=keyword_arguments,
                                         on_result=lambda row: bar.advance(task_bar))
                 bar.update(task_bar, completed=len(chosen))
         written = write_report(rows, out_dir, model, tasks)
@@ -255,9 +261,7 @@ def eval_taskbench(
     examples_from_train: Annotated[bool, typer.Option("--examples-from-train", help=(
         "Seed a fresh memory with the train split's gold plans: each test plan gets the most similar one as its "
         "example."))] = False,
-    keyword_arguments: Annotated[bool, typer.Option("--keyword-arguments", help=(
-        "Constrain every step of a tool with several arguments to name them (name='value', ...), from the first "
-        "attempt; without it only the repair round does, for tools whose input did not fit."))] = False,
+    keyword_arguments: KeywordArgumentsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """TaskBench's 40 daily-life tools: n-F1, e-F1, t-F1, v-F1 of the plans, as TaskBench scores them, and

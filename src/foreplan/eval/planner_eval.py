@@ -120,7 +120,8 @@ def run_plan(plan: Plan, toolkit: Toolkit) -> list[str]:
 
 
 def evaluate_task(task: PlannerTask, llm: LLM, toolbox: Toolbox, *, grammar: bool = True,
-                  max_steps: int = DEFAULT_MAX_STEPS, execute: bool = True) -> TaskResult:
+                  max_steps: int = DEFAULT_MAX_STEPS, execute: bool = True,
+                  keyword_arguments: bool = False) -> TaskResult:
     """Plan one task with ``llm`` and score the plan.
 
     Raises:
@@ -128,7 +129,7 @@ def evaluate_task(task: PlannerTask, llm: LLM, toolbox: Toolbox, *, grammar: boo
     """
     toolkit = toolbox.toolkit(task.tools)
     metered = _Recorder(llm)
-    planner = Planner(metered, toolkit, grammar=grammar, max_steps=max_steps)
+    planner = Planner(metered, toolkit, grammar=grammar, max_steps=max_steps, keyword_arguments=keyword_arguments)
     result = TaskResult(task.id, task.task, task.reference_tools)
     started = time.perf_counter()
     plan: Plan | None = None
@@ -175,7 +176,7 @@ class _Recorder(MeteredLLM):
 
 def run_planner_eval(tasks: list[PlannerTask], llm: LLM, toolbox: Toolbox, results_path: Path, *,
                      resume: bool = False, grammar: bool = True, execute: bool = True,
-                     max_steps: int = DEFAULT_MAX_STEPS,
+                     max_steps: int = DEFAULT_MAX_STEPS, keyword_arguments: bool = False,
                      on_result: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Evaluate every task, appending each row to ``results_path`` as soon as it is scored.
 
@@ -188,7 +189,8 @@ def run_planner_eval(tasks: list[PlannerTask], llm: LLM, toolbox: Toolbox, resul
     """
     def row_for(task: PlannerTask) -> dict[str, Any]:
         try:
-            return asdict(evaluate_task(task, llm, toolbox, grammar=grammar, max_steps=max_steps, execute=execute))
+            return asdict(evaluate_task(task, llm, toolbox, grammar=grammar, max_steps=max_steps, execute=execute,
+                                        keyword_arguments=keyword_arguments))
         except ForeplanError as exc:  # a backend failure is recorded for this task; the run goes on
             row = asdict(TaskResult(task.id, task.task, task.reference_tools, problems=[f"{type(exc).__name__}: {exc}"]))
             return row | {"error": str(exc)}
