@@ -192,3 +192,26 @@ def test_a_replan_step_retooled_into_a_side_effect_that_ran_is_refused_too():
     assert SENT == ["INSERT INTO notes (text) VALUES (?)"]
     assert "#E3: run_statement has side effects and already ran" in planner.calls[2][0][-1]["content"]
     assert "run_statement has side effects and already ran" in result.notes[0]
+
+
+@tool(timeout=5)
+def tag_note(text: str, tag: str) -> str:
+    """Tag a note.
+
+    Args:
+        text: the note.
+        tag: the label.
+    """
+    return f"{text} #{tag}"
+
+
+def test_keyword_arguments_hold_for_the_first_plan_and_the_replan():
+    planner = ScriptedLLM([
+        "Plan: Look.\n#E1 = search[broken]\nPlan: Tag.\n#E2 = tag_note[text='x', tag='y']\n",
+        "Plan: Tag again.\n#E3 = tag_note[text=#E2, tag='z']\n",
+    ])
+    agent = Agent(planner, Toolkit([search, tag_note]), solver=ScriptedLLM(["x #y #z"]), keyword_arguments=True)
+    result = agent.run("Look, then tag")
+    assert [s.tool for s in result.plan.steps] == ["search", "tag_note", "tag_note"] and len(result.replans) == 1
+    for messages, options in planner.calls:
+        assert '"tag_note[" "text="' in options.constraint.grammar and '"search["' not in options.constraint.grammar

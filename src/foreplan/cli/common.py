@@ -48,6 +48,9 @@ StepsOpt = Annotated[int, typer.Option("--max-steps", min=1, max=20, help="Most 
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 ReplansOpt = Annotated[int, typer.Option("--max-replans", min=0, max=5, help=(
     "Rounds of new steps when a step fails, times out or finds nothing, or the solver finds no answer (0: none)."))]
+KeywordArgumentsOpt = Annotated[bool, typer.Option("--keyword-arguments", help=(
+    "Constrain every step of a tool with several arguments to name them (name='value', ...), from the first "
+    "attempt; without it only the repair round does, for tools whose input did not fit."))]
 AllToolsOpt = Annotated[bool, typer.Option("--all-tools", help=(
     "Show the planner every tool; by default a toolkit of more than 16 tools is cut to those matching the task."))]
 MemoryOpt = Annotated[bool, typer.Option("--memory/--no-memory", envvar="FOREPLAN_USE_MEMORY", help=(
@@ -133,7 +136,8 @@ def load_toolkit(toolkit_file: Path | None, tools_files: list[Path] | None = Non
 def build_agent(model: str, caller_model: str | None, tools: list[Path] | None, grammar: bool, max_steps: int,
                 trace: Path | None = None, toolkit_file: Path | None = None,
                 planner_model: str | None = None, allow_untrusted: list[str] | None = None,
-                max_replans: int = 1, all_tools: bool = False, memory: bool = False) -> Agent:
+                max_replans: int = 1, all_tools: bool = False, memory: bool = False,
+                keyword_arguments: bool = False) -> Agent:
     """The agent the options describe. The caller model is loaded only when a tool takes
     several arguments (or ``caller_model`` is None: no caller at all)."""
     from foreplan.agent import Agent
@@ -146,7 +150,7 @@ def build_agent(model: str, caller_model: str | None, tools: list[Path] | None, 
     needs_caller = caller_model is not None and any(t.single_input is None for t in toolkit)
     caller = resolve(caller_model, models) if needs_caller else None
     agent = Agent(planner, toolkit, caller=caller, solver=solver, grammar=grammar, max_steps=max_steps, trace=trace,
-                  max_replans=max_replans)
+                  max_replans=max_replans, keyword_arguments=keyword_arguments)
     if all_tools:
         agent.max_tools = None
     if memory:

@@ -21,7 +21,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from foreplan.cli.common import AllToolsOpt, DebugOpt, ReplansOpt, err, errors, out, resolve
+from foreplan.cli.common import AllToolsOpt, DebugOpt, KeywordArgumentsOpt, ReplansOpt, err, errors, out, resolve
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate strategies and models on real data.")
 
@@ -72,11 +72,6 @@ def eval_qa(
         written = write_all(report, out_dir)
         out.print(render_table(report))
         out.print("written: " + ", ".join(str(p) for p in written), highlight=False)
-
-
-KeywordArgumentsOpt = Annotated[bool, typer.Option("--keyword-arguments", help=(
-    "Constrain every step of a tool with several arguments to name them (name='value', ...), from the first "
-    "attempt; without it only the repair round does, for tools whose input did not fit."))]
 
 
 @eval_app.command("planner")

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from foreplan.cli.common import (
-    AllToolsOpt, AllowUntrustedOpt, CallerOpt, MemoryOpt, DebugOpt, GrammarOpt, JsonOpt, ModelOpt, PlannerOpt, ReplansOpt, StepsOpt, ToolkitOpt, ToolsOpt,
+    AllToolsOpt, AllowUntrustedOpt, CallerOpt, MemoryOpt, DebugOpt, GrammarOpt, JsonOpt, KeywordArgumentsOpt, ModelOpt, PlannerOpt, ReplansOpt, StepsOpt, ToolkitOpt, ToolsOpt,
     build_agent,
     check_instruction, err, errors, out,
 )
@@ -31,6 +31,7 @@ def run(
     tools: ToolsOpt = None,
     toolkit: ToolkitOpt = None,
     grammar: GrammarOpt = True,
+    keyword_arguments: KeywordArgumentsOpt = False,
     as_json: JsonOpt = False,
     max_steps: StepsOpt = 6,
     max_replans: ReplansOpt = 1,
@@ -48,7 +49,7 @@ def run(
     with errors(as_json, debug):
         check_instruction(instruction)
         agent = build_agent(model, caller_model, tools, grammar, max_steps, trace, toolkit, planner, allow_untrusted,
-                            max_replans, all_tools, memory)
+                            max_replans, all_tools, memory, keyword_arguments)
         policy = (agent.toolkit.confirm, agent.toolkit.auto_approve)
         if as_json:
             agent.confirm = confirm_policy(TerminalConfirm(err), confirm, *policy)
@@ -80,6 +81,7 @@ def plan(
     tools: ToolsOpt = None,
     toolkit: ToolkitOpt = None,
     grammar: GrammarOpt = True,
+    keyword_arguments: KeywordArgumentsOpt = False,
     as_json: JsonOpt = False,
     max_steps: StepsOpt = 6,
     all_tools: AllToolsOpt = False,
@@ -91,7 +93,7 @@ def plan(
         check_instruction(instruction)
         # No caller: nothing is called, so no caller model is loaded.
         agent = build_agent(planner or model, None, tools, grammar, max_steps, toolkit_file=toolkit, all_tools=all_tools,
-                            memory=memory)
+                            memory=memory, keyword_arguments=keyword_arguments)
         result = agent.plan(instruction)
         if as_json:
             out.print_json(json.dumps({
