@@ -305,6 +305,8 @@ def test_a_one_input_written_as_its_own_keyword_is_the_value():
     assert caller.arguments(_step("query = (3.1 + 3.1) * 2", "search"), search, {})[0].arguments == {
         "query": "(3.1 + 3.1) * 2"}
     assert caller.arguments(_step("n=#E1", "square"), square, _evidence(E1=4))[0].arguments == {"n": 4}
-    # Another name, a comparison, or a bare name stays the whole text.
-    for text in ("k=3", "query == 'x'", "query=", "a query='x'"):
+    # Another name with a quoted value is the value too (timezone='Europe/London' for tz).
+    assert caller.arguments(_step("q='Europe/London'", "search"), search, {})[0].arguments == {"query": "Europe/London"}
+    # Another name with a bare value, a comparison, or a bare name stays the whole text.
+    for text in ("k=3", "E=mc2", "query == 'x'", "query=", "a query='x'"):
         assert caller.arguments(_step(text, "search"), search, {})[0].arguments == {"query": text}

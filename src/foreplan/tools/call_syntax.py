@@ -208,11 +208,15 @@ def one_input_text(text: str, name: str) -> str:
 
 
 def _unnamed(text: str, name: str) -> str:
-    """A one-argument input the planner wrote as that argument's keyword
-    (``get_current_time[timezone='Europe/London']``, ``calculator[expression=(3.1 + 3.1) * 2]``)
-    is the value after ``name=``; anything else is kept as written."""
-    match = re.match(rf"\s*{re.escape(name)}\s*=(?!=)\s*(.*?)\s*$", text, re.DOTALL)
-    return match.group(1) if match and match.group(1) else text
+    """A one-argument input the planner wrote as a keyword argument is the value after the
+    ``=``: under the argument's own name (``calculator[expression=(3.1 + 3.1) * 2]``), or
+    under another name when the value is quoted (``get_current_time[timezone='Europe/London']``
+    for ``tz``). Anything else is kept as written (``E=mc2``, ``a == b``)."""
+    match = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*=(?!=)\s*(.*?)\s*", text, re.DOTALL)
+    if not match or not match.group(2):
+        return text
+    value = match.group(2)
+    return value if match.group(1) == name or _unquoted(value) != value else text
 
 
 def _unquoted(text: str) -> str:
