@@ -3,6 +3,7 @@
     to='bob@example.com', body=#E1.body      keywords, as a Python call reads them
     "notes/a.txt", #E1                       values in the tool's parameter order
     {"to": "bob@example.com", "body": #E1}   a JSON object (references bare or quoted)
+    expression=(3.1 + 3.1) * 2               a one-input tool's input under a keyword: the value
 
 The worker makes a step's argument template from these before any evidence exists
 (execute/arguments.py), and the validator reads them to see, before anything runs, which
