@@ -135,7 +135,7 @@ def test_keyword_arguments_reach_the_planners_grammar_and_such_steps_run_without
     llm = ScriptedLLM([plan])
     [row] = run_planner_eval([task], llm, toolbox, tmp_path / "r.jsonl", keyword_arguments=True)
     assert row["valid"] and row["executed"], row["problems"]
-    assert '"get_distance[" "origin=" value1 ", destination=" value1 "]"' in llm.calls[0][1].constraint.grammar
+    assert '"get_distance[" "origin=" text1 ", destination=" text1 "]"' in llm.calls[0][1].constraint.grammar
     free = ScriptedLLM([plan])
     run_planner_eval([task], free, toolbox, tmp_path / "r2.jsonl")
     assert '"get_distance["' not in free.calls[0][1].constraint.grammar

@@ -392,7 +392,7 @@ def test_the_repair_round_makes_a_misfit_tool_take_its_own_keyword_arguments(too
     assert result.attempts == 2
     first, repair = (options.constraint.grammar for _, options in llm.calls)
     assert '"convert_currency["' not in first and "tool ::= " in first and '"convert_currency"' in first
-    assert '"convert_currency[" "amount=" value1 ", currency=" value1 (", target=" value1)? "]"' in repair
+    assert '"convert_currency[" "amount=" number1 ", currency=" text1 (", target=" text1)? "]"' in repair
     assert '"convert_currency"' not in repair.split("\n")[1]  # no longer free text: not in the tool rule
     everywhere = ScriptedLLM([right])
     Planner(everywhere, toolkit, keyword_arguments=True).plan("100 dollars in euros")

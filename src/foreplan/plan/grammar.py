@@ -25,6 +25,8 @@ tool (three values for two arguments, an argument the tool does not have), since
 from __future__ import annotations
 
 import json
+import types
+import typing
 
 from foreplan.tools.toolkit import Toolkit
 
@@ -83,30 +85,47 @@ def _input_rules(k: int) -> list[str]:
 
 
 def _value_rules(k: int) -> list[str]:
-    """Step ``k``'s keyword values: a quoted string (which may cite earlier steps), a number,
-    true/false, a reference, or a list of these. A string holds the other kind of quote
-    (``"John's"``), and no backslash or bracket, so that it reads back as written."""
-    ref = f"ref{k}" if k > 1 else None
+    """Step ``k``'s keyword values, by the kind of argument: text is a quoted string (which
+    may cite earlier steps), a number is a number, a flag is true or false, and anything
+    else may be any of these or a list; a reference fits every kind (the worker checks its
+    value). A string holds the other kind of quote (``"John's"``), and no backslash or
+    bracket, so that it reads back as written."""
+    ref = f" | ref{k}" if k > 1 else ""
     rules = []
     for name, quote in (("sq", "'"), ("dq", '"')):
         char = rf"[^{quote}\\\n\[\]#]"
         hashed = rf'"#" [^E#{quote}\\\n\[\]]'
-        pieces = f"{char} | {hashed}" + (rf" | {ref} [^#{quote}\\\n\[\]0-9]" if ref else "")
-        body = f"({pieces})+" + (f" {ref}? | {ref}" if ref else "")
+        pieces = f"{char} | {hashed}" + (rf" | ref{k} [^#{quote}\\\n\[\]0-9]" if ref else "")
+        body = f"({pieces})+" + (f" ref{k}? | ref{k}" if ref else "")
         rules.append(f"{name}{k} ::= {_literal(quote)} ({body}) {_literal(quote)}")
-    scalar = f'sq{k} | dq{k} | "-"? [0-9]+ ("." [0-9]+)? | "true" | "false"' + (f" | {ref}" if ref else "")
-    rules.append(f'value{k} ::= {scalar} | "[" (value{k} (", " value{k})*)? "]"')
+    rules += [
+        f"text{k} ::= sq{k} | dq{k}{ref}",
+        f'number{k} ::= "-"? [0-9]+ ("." [0-9]+)?{ref}',
+        f'flag{k} ::= "true" | "false"{ref}',
+        f'value{k} ::= sq{k} | dq{k} | number{k} | flag{k} | "[" (value{k} (", " value{k})*)? "]"',
+    ]
     return rules
+
+
+_KINDS = {str: "text", int: "number", float: "number", bool: "flag"}
+
+
+def _kind(annotation: object) -> str:
+    """The value rule for an argument's annotation (``str | None`` is text)."""
+    options = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(options) == 1:
+        annotation = options[0]
+    return _KINDS.get(annotation, "value")  # type: ignore[call-overload]
 
 
 def _named_call(toolkit: Toolkit, name: str, k: int) -> str:
     """``name[a=<value>, b=<value>(, c=<value>)?]``: the required arguments in the schema's
-    order, then each optional one, or not."""
+    order, then each optional one, or not; each value of its argument's kind."""
     fields = toolkit.get(name).args_model.model_fields
     ordered = sorted(fields.items(), key=lambda item: not item[1].is_required())
     body = ""
     for i, (arg, field) in enumerate(ordered):
-        piece = f"{_literal((', ' if i else '') + arg + '=')} value{k}"
+        piece = f"{_literal((', ' if i else '') + arg + '=')} {_kind(field.annotation)}{k}"
         body += f" {piece}" if field.is_required() or i == 0 else f" ({piece})?"
     return f'{_literal(name + "[")}{body} "]"'
 
