@@ -228,13 +228,14 @@ def test_a_replan_grammar_numbers_on_and_may_cite_every_earlier_step(llama: Any,
 # --- keyword-only inputs for tools whose input did not fit (the repair round) --------------
 
 @tool
-def send_note(to: str, text: str, urgent: bool = False) -> str:
+def send_note(to: str, text: str, urgent: bool = False, copies: int = 1) -> str:
     """Send a note.
 
     Args:
         to: who gets it.
         text: what it says.
         urgent: whether to ring.
+        copies: how many.
     """
     return text
 
@@ -246,17 +247,18 @@ NOTE = "Plan: Find it.\n#E1 = search_wiki[Inception]\nPlan: Tell Bob.\n#E2 = sen
 @pytest.mark.parametrize(
     "arguments",
     ["to='Bob', text='#E1'", "to='Bob', text=#E1", "to=\"Bob's desk\", text='It is #E1, see #E1.'",
-     "to='Bob', text='x', urgent=true", "to='Bob', text=\"C# and 'quotes'\"", "to='Bob', text='x', urgent=#E1"],
+     "to='Bob', text='x', urgent=true", "to='Bob', text=\"C# and 'quotes'\"", "to='Bob', text='x', urgent=#E1",
+     "to='Bob', text='x', urgent=false, copies=-2"],
     ids=["quoted-reference", "bare-reference", "apostrophe-and-fields", "optional", "hash-and-quotes",
-         "flag-from-a-reference"],
+         "flag-from-a-reference", "integer"],
 )
 def test_a_named_tool_takes_its_own_keyword_arguments(llama: Any, arguments: str) -> None:
     text = NOTE + arguments + "]"
     assert grammar_accepts(llama, plan_grammar(NAMED, 3, named={"send_note"}), text)
     plan = parse_plan(text)
     assert validate_plan(plan, NAMED, 3) == []
-    written = written_arguments(plan.steps[1].input, ["to", "text", "urgent"])
-    assert written is not None and set(written) <= {"to", "text", "urgent"}
+    written = written_arguments(plan.steps[1].input, ["to", "text", "urgent", "copies"])
+    assert written is not None and set(written) <= {"to", "text", "urgent", "copies"}
     assert "#E1" in str(written) or "#E1" not in arguments
 
 
@@ -264,9 +266,9 @@ def test_a_named_tool_takes_its_own_keyword_arguments(llama: Any, arguments: str
     "arguments",
     ["Send Bob #E1", "'Bob', '#E1'", "to='Bob'", "to='Bob', text='x', cc='Ann'", "text='x', to='Bob'",
      "to='Bob', text='#E2'", "to='Bob', text='a\\'b'", "to='Bob', text=3.5", "to='Bob', text=['a', #E1]",
-     "to='Bob', text=false", "to='Bob', text='x', urgent='yes'"],
+     "to='Bob', text=false", "to='Bob', text='x', urgent='yes'", "to='Bob', text='x', urgent=true, copies=2.5"],
     ids=["free-text", "positional", "missing-required", "unknown-argument", "out-of-order", "forward-reference",
-         "backslash", "number-for-text", "list-for-text", "flag-for-text", "text-for-a-flag"],
+         "backslash", "number-for-text", "list-for-text", "flag-for-text", "text-for-a-flag", "fraction-for-an-integer"],
 )
 def test_a_named_tool_takes_nothing_else(llama: Any, arguments: str) -> None:
     grammar = plan_grammar(NAMED, 3, named={"send_note"})

@@ -86,7 +86,8 @@ def _input_rules(k: int) -> list[str]:
 
 def _value_rules(k: int) -> list[str]:
     """Step ``k``'s keyword values, by the kind of argument: text is a quoted string (which
-    may cite earlier steps), a number is a number, a flag is true or false, and anything
+    may cite earlier steps), a number is a number (without a point for an integer), a flag
+    is true or false, and anything
     else may be any of these or a list; a reference fits every kind (the worker checks its
     value). A string holds the other kind of quote (``"John's"``), and no backslash or
     bracket, so that it reads back as written."""
@@ -100,6 +101,7 @@ def _value_rules(k: int) -> list[str]:
         rules.append(f"{name}{k} ::= {_literal(quote)} ({body}) {_literal(quote)}")
     rules += [
         f"text{k} ::= sq{k} | dq{k}{ref}",
+        f'integer{k} ::= "-"? [0-9]+{ref}',
         f'number{k} ::= "-"? [0-9]+ ("." [0-9]+)?{ref}',
         f'flag{k} ::= "true" | "false"{ref}',
         f'value{k} ::= sq{k} | dq{k} | number{k} | flag{k} | "[" (value{k} (", " value{k})*)? "]"',
@@ -107,7 +109,7 @@ def _value_rules(k: int) -> list[str]:
     return rules
 
 
-_KINDS = {str: "text", int: "number", float: "number", bool: "flag"}
+_KINDS = {str: "text", int: "integer", float: "number", bool: "flag"}
 
 
 def _kind(annotation: object) -> str:
