@@ -16,8 +16,8 @@ tools' schemas): inputs hold balanced, nested brackets and at least one non-blan
 character, and a plan line holds no ``[`` or ``#E`` (so no text on it reads as a step).
 
 Tools named in ``named`` take their input only as keyword arguments, one for each of the
-tool's own arguments, in its schema's order (``order_taxi[location='Eiffel Tower',
-platform='Uber']``): the repair round uses it for a step whose input did not fit its
+tool's own arguments, required ones first, in its schema's order
+(``order_taxi[location='Eiffel Tower', platform='Uber']``): the repair round uses it for a step whose input did not fit its
 tool (three values for two arguments, an argument the tool does not have), since the
 1.5B, told in words, wrote the same misfit again.
 """
@@ -87,9 +87,8 @@ def _input_rules(k: int) -> list[str]:
 def _value_rules(k: int) -> list[str]:
     """Step ``k``'s keyword values, by the kind of argument: text is a quoted string (which
     may cite earlier steps), a number is a number (without a point for an integer), a flag
-    is true or false, and anything
-    else may be any of these or a list; a reference fits every kind (the worker checks its
-    value). A string holds the other kind of quote (``"John's"``), and no backslash or
+    is true or false, and anything else may be any of these or a list; a reference fits
+    every kind (the worker checks its value). A string holds the other kind of quote (``"John's"``), and no backslash or
     bracket, so that it reads back as written."""
     ref = f" | ref{k}" if k > 1 else ""
     rules = []

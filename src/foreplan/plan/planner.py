@@ -22,7 +22,7 @@ from foreplan.plan.examples import pick_example
 from foreplan.plan.grammar import DEFAULT_MAX_STEPS, plan_grammar
 from foreplan.plan.parse import parse_plan
 from foreplan.plan.retool import retool_steps
-from foreplan.plan.validate import validate_plan
+from foreplan.plan.validate import Problem, validate_plan
 from foreplan.prompts import render
 from foreplan.tools.toolkit import Toolkit
 from foreplan.types import Plan, ToolChoice, Usage
@@ -60,6 +60,12 @@ class Checked:
     retooled: dict[str, str] = field(default_factory=dict)
     misfit: frozenset[str] = frozenset()
     """Tools whose step input does not fit them (``bad_input``)."""
+
+
+def misfit_tools(plan: Plan, problems: list[Problem]) -> frozenset[str]:
+    """The tools of ``plan``'s steps whose input does not fit them (``bad_input``)."""
+    tool_of = {s.id: s.tool for s in plan.steps}
+    return frozenset(tool_of[p.step_id] for p in problems if p.code == "bad_input" and p.step_id in tool_of)
 
 
 @dataclass
@@ -116,12 +122,17 @@ class Planner:
             raise ConfigError(f"the toolkit's planner_example is not a valid plan for its tools: {'; '.join(problems)}")
         return example.strip()
 
+    @property
+    def first(self) -> int:
+        """The number of the plan's first step (a replan continues after the old ones)."""
+        return 1
+
     def _options(self, named: frozenset[str] = frozenset()) -> GenerationOptions:
         """Decoding options; tools in ``named`` take keyword arguments only."""
         use_grammar = self.grammar and self.llm.supports_grammar
         if self.keyword_arguments:
             named = frozenset(self.toolkit.names)
-        grammar = plan_grammar(self.toolkit, self.max_steps, named=named) if use_grammar else None
+        grammar = plan_grammar(self.toolkit, self.max_steps, self.first, named) if use_grammar else None
         constraint = Constraint(grammar=grammar) if grammar else Constraint()
         # Without a grammar, stop before the model starts answering its own plan.
         stop = () if use_grammar else ("\nTask:", "\nObservation", "\nResponse:")
@@ -144,10 +155,8 @@ class Planner:
         plan, merged = self._dedupe(parsed)
         plan, retooled = retool_steps(plan, self.toolkit)
         problems = validate_plan(plan, self.toolkit, self.max_steps)
-        tool_of = {s.id: s.tool for s in plan.steps}
-        misfit = frozenset(tool_of[p.step_id] for p in problems if p.code == "bad_input" and p.step_id in tool_of)
         return Checked(plan, merged, [str(p) for p in problems if p.code not in SOFT_PROBLEMS],
-                       [str(p) for p in problems if p.code in SOFT_PROBLEMS], retooled, misfit)
+                       [str(p) for p in problems if p.code in SOFT_PROBLEMS], retooled, misfit_tools(plan, problems))
 
     def plan(self, instruction: str) -> PlanResult:
         """Write a plan for ``instruction``.

@@ -24,12 +24,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from foreplan.errors import PlanParseError
-from foreplan.llm.base import Constraint, GenerationOptions, Message
+from foreplan.llm.base import Message
 from foreplan.plan.dedupe import drop_repeated_steps, step_key
-from foreplan.plan.grammar import plan_grammar
 from foreplan.plan.parse import parse_plan
 from foreplan.plan.retool import retool_steps
-from foreplan.plan.planner import SOFT_PROBLEMS, Checked, Planner
+from foreplan.plan.planner import SOFT_PROBLEMS, Checked, Planner, misfit_tools
 from foreplan.plan.validate import validate_plan
 from foreplan.prompts import render
 from foreplan.types import Evidence, Plan, Status
@@ -109,14 +108,6 @@ class Replanner(Planner):
                       reasons=self.reasons, first=self.first, side_effects=self.ran_side_effects())
         return [{"role": "user", "content": text}]
 
-    def _options(self, named: frozenset[str] = frozenset()) -> GenerationOptions:
-        options = super()._options(named)
-        if options.constraint.grammar is None:
-            return options
-        named = frozenset(self.toolkit.names) if self.keyword_arguments else named
-        grammar = plan_grammar(self.toolkit, self.max_steps, first=self.first, named=named)
-        return GenerationOptions(max_tokens=options.max_tokens, stop=options.stop, constraint=Constraint(grammar=grammar))
-
     def _repair_messages(self, instruction: str, messages: list[Message], text: str,
                          problems: list[str]) -> list[Message]:
         """A continuation is repaired in its conversation: its prompt already holds a plan."""
@@ -139,10 +130,8 @@ class Replanner(Planner):
         ran = set(self.ran_side_effects())
         blocking += [f"#{s.id}: {s.tool} has side effects and already ran; it must not run again"
                      for s in kept.steps if s.tool in ran]  # as they would run: retooled, too
-        tool_of = {s.id: s.tool for s in kept.steps}
-        misfit = frozenset(tool_of[p.step_id] for p in problems if p.code == "bad_input" and p.step_id in tool_of)
         return Checked(kept, merged, blocking, [str(p) for p in problems if p.code in SOFT_PROBLEMS],
-                       {k: v for k, v in retooled.items() if k in ids}, misfit)
+                       {k: v for k, v in retooled.items() if k in ids}, misfit_tools(kept, problems))
 
     def _dedupe(self, plan: Plan) -> tuple[Plan, dict[str, str]]:
         """Drop new steps that repeat an old one whose result is in (it worked, or found
