@@ -283,3 +283,18 @@ def test_a_one_input_tool_stays_free_text_when_named(llama: Any) -> None:
     only_named = plan_grammar(Toolkit([send_note]), 2, named={"send_note"})
     assert grammar_accepts(llama, only_named, "Plan: Tell Bob.\n#E1 = send_note[to='Bob', text='hi']")
     assert "tool ::=" not in only_named
+
+
+def test_each_tool_choice_option_is_what_the_grammar_admits_there(llama: Any) -> None:
+    import re
+
+    from foreplan.plan.grammar import tool_choices
+
+    toolkit = toolkit_of(3)
+    grammar = plan_grammar(toolkit, 2)
+    with_space, without = tool_choices(toolkit)
+    for written, choice in (("Plan: Echo it.\n#E1 =", with_space), ("Plan: Echo it.\n#E1 = ", without)):
+        assert re.search(f"(?:{choice.after})$", written)
+        assert not any(re.search(f"(?:{c.after})$", written) for c in (with_space, without) if c is not choice)
+        for option in choice.options:
+            assert grammar_accepts(llama, grammar, written + option.removesuffix("[") + "[a]")

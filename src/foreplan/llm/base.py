@@ -14,6 +14,7 @@ reach ``on_text``, not even partly (streaming.py holds back what could start one
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -25,12 +26,30 @@ Message = dict[str, str]
 
 
 @dataclass(frozen=True)
+class Choice:
+    """Where a completion must go on with one of ``options`` (a plan step's tool name):
+    right after text that ``after``, a regular expression, matches at its end."""
+
+    after: str
+    options: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.options:
+            raise ValueError("a choice needs at least one option")
+        re.compile(self.after)
+
+
+@dataclass(frozen=True)
 class Constraint:
     """How a completion is constrained: at most one of ``grammar`` and ``json_schema``."""
 
     grammar: str | None = None
     """GBNF source (llama.cpp's grammar format)."""
     json_schema: dict[str, Any] | None = None
+    choices: tuple[Choice, ...] = ()
+    """Points where greedy decoding under ``grammar`` takes the most likely whole option
+    (a tool name) instead of the one its best first token starts (llm/choice.py).
+    Backends that cannot score options ignore them; the grammar still holds."""
 
 
 @dataclass(frozen=True)

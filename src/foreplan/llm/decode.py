@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from foreplan.llm.base import Choice
+from foreplan.llm.choice import ChoicePoints
 from foreplan.llm.fast_grammar import GreedyGrammar
 from foreplan.llm.lookup import lookup_tokens
 from foreplan.llm.prefix_cache import PrefixCache, common_prefix
@@ -90,17 +92,36 @@ def evaluate_prompt(llama: Any, tokens: list[int], cache: PrefixCache | None) ->
     return reused
 
 
-def greedy_tokens(llama: Any, grammar: str) -> Generator[int, None, None]:
+def greedy_tokens(llama: Any, grammar: str, choices: tuple[Choice, ...] = ()) -> Generator[int, None, None]:
     """Greedy tokens under the GBNF ``grammar``, each evaluated before the next is chosen
-    (-1 when the grammar allows no token). Close the generator to free the grammar."""
+    (-1 when the grammar allows no token). Where one of ``choices`` starts, its most likely
+    whole option is taken (choice.py). Close the generator to free the grammar."""
     chooser = GreedyGrammar(llama, grammar)
+    points = ChoicePoints(llama, choices) if choices else None
     n_vocab = llama.n_vocab()
+    written: list[int] = []
+    chosen_at = -1  # a choice point is tried once, even when the grammar refused its option
     try:
         while True:
+            options = points.options_after(written) if points is not None and chosen_at != len(written) else None
+            if options is not None:
+                chosen_at = len(written)
+                start = llama.n_tokens
+                chosen = points.choose(options)  # evaluated: the context holds them
+                for i, token in enumerate(chosen):
+                    if not chooser.allowed(token):  # the choice disagrees with the grammar
+                        llama.n_tokens = start + i - 1  # back to where this token was chosen
+                        llama.eval([llama.input_ids[start + i - 1]])
+                        break
+                    chooser.accept(token)
+                    written.append(token)
+                    yield token
+                continue
             logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(n_vocab,))
             token = chooser.choose(logits)
             if token >= 0:
                 chooser.accept(token)
+                written.append(token)
             yield token
             llama.eval([token])
     finally:
@@ -108,10 +129,11 @@ def greedy_tokens(llama: Any, grammar: str) -> Generator[int, None, None]:
 
 
 def greedy_decode(llama: Any, tokens: list[int], grammar: str, max_tokens: int, stop: tuple[str, ...] = (),
-                  on_text: Callable[[str], None] | None = None) -> Decoded:
-    """Greedy completion, under the GBNF ``grammar``, of a prompt already evaluated with
-    :func:`evaluate_prompt`; ``on_text`` gets each new piece of text."""
-    return _collect(llama, tokens, greedy_tokens(llama, grammar), max_tokens, stop, on_text)
+                  on_text: Callable[[str], None] | None = None, choices: tuple[Choice, ...] = ()) -> Decoded:
+    """Greedy completion, under the GBNF ``grammar`` (and its whole-option ``choices``), of
+    a prompt already evaluated with :func:`evaluate_prompt`; ``on_text`` gets each new
+    piece of text."""
+    return _collect(llama, tokens, greedy_tokens(llama, grammar, choices), max_tokens, stop, on_text)
 
 
 def lookup_decode(llama: Any, tokens: list[int], max_tokens: int, stop: tuple[str, ...] = (),

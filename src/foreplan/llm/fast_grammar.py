@@ -63,7 +63,8 @@ class GreedyGrammar:
     def accept(self, token: int) -> None:
         self._lib.llama_sampler_accept(self._sampler, token)
 
-    def _allowed(self, token: int) -> bool:
+    def allowed(self, token: int) -> bool:
+        """Whether the grammar allows ``token`` now."""
         self._one[0].id, self._one[0].logit, self._one[0].p = token, 0.0, 0.0
         self._lib.llama_sampler_apply(self._sampler, ctypes.byref(self._one_array))
         return self._one[0].logit != float("-inf")
@@ -84,10 +85,10 @@ class GreedyGrammar:
         """The highest-scoring token the grammar allows now (-1: none is allowed)."""
         self.steps += 1
         best = int(np.argmax(scores))
-        if self._allowed(best):
+        if self.allowed(best):
             return best
         top = np.argpartition(-scores, PROBE)[:PROBE]
         for token in top[np.argsort(-scores[top], kind="stable")]:
-            if token != best and self._allowed(int(token)):
+            if token != best and self.allowed(int(token)):
                 return int(token)
         return self._full_pass(scores)

@@ -236,7 +236,8 @@ class LlamaCppLLM:
                 raise LLMError(f"{self.name}: {exc}") from exc
             # Whatever options.on_text raises (a client that left) passes through unwrapped.
             if gbnf is not None and options.temperature == 0 and self.fast_grammar:
-                out = greedy_decode(llama, tokens, gbnf, options.max_tokens, options.stop, options.on_text)
+                out = greedy_decode(llama, tokens, gbnf, options.max_tokens, options.stop, options.on_text,
+                                    options.constraint.choices)
             elif gbnf is None and options.temperature == 0 and options.prompt_lookup:
                 out = lookup_decode(llama, tokens, options.max_tokens, options.stop, options.on_text)
             else:

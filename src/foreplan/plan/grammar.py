@@ -28,6 +28,7 @@ import json
 import types
 import typing
 
+from foreplan.llm.base import Choice
 from foreplan.tools.toolkit import Toolkit
 
 DEFAULT_MAX_STEPS = 8
@@ -166,3 +167,19 @@ def plan_grammar(toolkit: Toolkit, max_steps: int = DEFAULT_MAX_STEPS, first: in
             rules += [f"call{k}-{i} ::= {_named_call(toolkit, n, k)}" for i, n in enumerate(keyworded)]
             rules += _value_rules(k)
     return "\n".join(rules) + "\n" + _COMMON.lstrip()
+
+
+def tool_choices(toolkit: Toolkit) -> tuple[Choice, ...]:
+    """Each step's tool name as one whole choice (llm/choice.py): ``#E<k> =`` goes on with
+    the most likely of the toolkit's names, whether or not the model has written the
+    space yet. A name is scored without the ``[`` after it (the 1.5B, meaning
+    ``organize_meeting_online``, wanted a ``(`` there, and that cost the name it meant
+    more than a wrong name cost), unless it starts another name: then the ``[`` says it
+    ends there (``search[`` against ``search_web``)."""
+    names = toolkit.names
+
+    def written(name: str) -> str:
+        return name + "[" if any(o != name and o.startswith(name) for o in names) else name
+
+    return (Choice(r"#E[0-9]+ =", tuple(f" {written(n)}" for n in names)),
+            Choice(r"#E[0-9]+ = ", tuple(written(n) for n in names)))

@@ -19,7 +19,7 @@ from foreplan.errors import ConfigError, PlanInvalidError, PlanParseError
 from foreplan.llm.base import LLM, Constraint, GenerationOptions, Message
 from foreplan.plan.dedupe import drop_repeated_steps
 from foreplan.plan.examples import pick_example
-from foreplan.plan.grammar import DEFAULT_MAX_STEPS, plan_grammar
+from foreplan.plan.grammar import DEFAULT_MAX_STEPS, plan_grammar, tool_choices
 from foreplan.plan.parse import parse_plan
 from foreplan.plan.retool import retool_steps
 from foreplan.plan.validate import Problem, validate_plan
@@ -82,6 +82,9 @@ class Planner:
     keyword_arguments: bool = False
     """Make every tool the caller fills take keyword arguments in the plan from the first
     attempt (with a grammar), not only those whose input did not fit in the first."""
+    whole_tool_names: bool = True
+    """With a grammar, pick each step's tool by the likelihood of its whole name, not of
+    its first token (llm/choice.py)."""
 
     def prompt(self, instruction: str, avoid: list[str] | None = None) -> list[Message]:
         text = render(
@@ -133,7 +136,8 @@ class Planner:
         if self.keyword_arguments:
             named = frozenset(self.toolkit.names)
         grammar = plan_grammar(self.toolkit, self.max_steps, self.first, named) if use_grammar else None
-        constraint = Constraint(grammar=grammar) if grammar else Constraint()
+        choices = tool_choices(self.toolkit) if grammar and self.whole_tool_names else ()
+        constraint = Constraint(grammar=grammar, choices=choices) if grammar else Constraint()
         # Without a grammar, stop before the model starts answering its own plan.
         stop = () if use_grammar else ("\nTask:", "\nObservation", "\nResponse:")
         return GenerationOptions(max_tokens=self.max_tokens, stop=stop, constraint=constraint)
