@@ -90,6 +90,16 @@ def _chat_with(openai, client) -> None:
     assert chat.choices[0].finish_reason == "tool_calls"
     assert chat.choices[0].message.tool_calls[0].function.name == "get_time"
 
+    # tool_choice auto: the 0.5B writes its call as bare JSON, without <tool_call> tags.
+    weather = [{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city.",
+                                                 "parameters": {"type": "object", "required": ["city"],
+                                                                "properties": {"city": {"type": "string"}}}}}]
+    chat = client.chat.completions.create(model="planner", max_tokens=16, temperature=0, tools=weather,
+                                          messages=[{"role": "user", "content": "What is the weather in Paris?"}])
+    assert chat.choices[0].finish_reason == "tool_calls" and chat.choices[0].message.content is None
+    (call,) = chat.choices[0].message.tool_calls
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"city": "Paris"}
+
     chunks = list(client.chat.completions.create(model="planner", max_tokens=4, temperature=0, stream=True,
                                                  messages=[{"role": "user", "content": "Hi"}]))
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)

@@ -107,3 +107,58 @@ def test_chat_template_renders_the_tools():
                             "{% for m in messages %}{{ m.content }}{% endfor %}")
     assert template.render(ASK, tools=[WEATHER]) == "[get_weather]Weather in Paris?"
     assert template.render(ASK) == "Weather in Paris?"
+
+
+# Bare and fenced calls: how the embedded Qwen2.5-Coder models write them.
+BARE = '{"name": "get_weather", "arguments": {"city": "Paris"}}'
+
+
+def test_auto_reads_a_bare_json_call_of_a_given_tool(serve):
+    body = _chat(serve({"planner": ScriptedLLM(["\n" + BARE + "\n"])}), tools=[WEATHER]).json()
+    choice = body["choices"][0]
+    assert choice["finish_reason"] == "tool_calls" and choice["message"]["content"] is None
+    assert choice["message"]["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Paris"}'}
+
+
+def test_bare_calls_one_per_line_are_parallel_calls():
+    second = '{"name": "get_weather", "arguments": {"city": "Rome"}}'
+    content, calls = parse_tool_calls(f"{BARE}\n\n{second}\n", {"get_weather"})
+    assert content is None
+    assert [json.loads(c.function.arguments)["city"] for c in calls] == ["Paris", "Rome"]
+    content, calls = parse_tool_calls(f"[{BARE}, {second}]", {"get_weather"})
+    assert content is None and len(calls) == 2
+
+
+def test_a_fenced_call_and_the_words_around_it():
+    content, calls = parse_tool_calls(f"I will look it up.\n```json\n{BARE}\n```", {"get_weather"})
+    assert content == "I will look it up." and calls[0].function.name == "get_weather"
+
+
+def test_json_that_is_not_a_call_of_a_given_tool_stays_content():
+    for text in ['{"name": "send_money", "arguments": {"to": "me"}}',  # not one of the tools
+                 '{"name": "get_weather", "arguments": "Paris"}',        # arguments not an object
+                 'Use {"city": "Paris"} as the input.', "{not json"]:
+        assert parse_tool_calls(text, {"get_weather"}) == (text, [])
+    assert parse_tool_calls(BARE) == (BARE, [])  # no tools given: nothing is a call
+
+
+def test_a_tagged_call_wins_and_bare_json_beside_it_stays_content():
+    text = f'<tool_call>{BARE}</tool_call>\nExample: {{"name": "get_weather", "arguments": {{}}}}'
+    content, calls = parse_tool_calls(text, {"get_weather"})
+    assert len(calls) == 1 and content == 'Example: {"name": "get_weather", "arguments": {}}'
+
+
+def test_a_streamed_bare_call_is_never_sent_as_content(serve):
+    llm = ScriptedLLM(["\n" + BARE])
+    events = sse_data(_chat(serve({"planner": llm}), tools=[WEATHER], stream=True).text)
+    deltas = [e["choices"][0]["delta"] for e in events[:-1]]
+    assert "".join(d.get("content") or "" for d in deltas) == ""
+    assert deltas[1]["tool_calls"][0]["function"]["name"] == "get_weather"
+    assert events[-2]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_streamed_content_with_braces_still_arrives_whole(serve):
+    text = "Write it as {city} in the template."
+    events = sse_data(_chat(serve({"planner": ScriptedLLM([text])}), tools=[WEATHER], stream=True).text)
+    assert "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-1]) == text
+    assert events[-2]["choices"][0]["finish_reason"] == "stop"

@@ -166,15 +166,16 @@ async def chat_completions(body: ChatCompletionRequest, pool: ModelPool = Depend
     tools = tuple(t.model_dump(exclude_none=True) for t in body.tools or ()) if mode not in (None, "none") else None
     options = generation_options(settings, body, body.max_completion_tokens or body.max_tokens, constraint, tools)
     messages = template_messages(body.messages)
+    names = frozenset(t.function.name for t in body.tools or ())
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:  # the worker holds the queue place (a full queue is 429 before the stream)
         head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return stream_generation(served, messages, options,
-                                 ChatChunks(head, mode, lambda c: assistant_reply(c.text, mode), include_usage))
+                                 ChatChunks(head, mode, lambda c: assistant_reply(c.text, mode, names), include_usage))
     with served.queue.admit():
         completion = await run_in_threadpool(served.generate, messages, options)
-    message = assistant_reply(completion.text, mode)
+    message = assistant_reply(completion.text, mode, names)
     finish = "tool_calls" if message.tool_calls else completion.finish_reason
     return ChatCompletion(id=cid, created=created, model=body.model, usage=usage_of(completion),
                           choices=[ChatChoice(message=message, finish_reason=finish)])

@@ -42,7 +42,7 @@ from foreplan.serve.schemas import AssistantMessage, PromptTokensDetails, Usage
 from foreplan.types import Completion
 
 logger = logging.getLogger("foreplan.serve")
-_TOOL_TAG = "<tool_call>"
+_CALL_STARTS = ("<tool_call>", "{", "```")
 #: Tool-call arguments are sent in pieces of at most this many characters.
 ARGUMENT_PIECE = 16
 
@@ -84,7 +84,9 @@ class ChatChunks:
         self.sent = ""
         """Content already sent."""
         self._out: list[str] = []
-        self._tag = TextStream((_TOOL_TAG,), self._out.append, hold_whitespace=True) if mode == "auto" else None
+        # auto: content streams until what may start a call (a tag, or a bare or fenced
+        # JSON call); the rest comes at the end, as calls or as the content it was.
+        self._tag = TextStream(_CALL_STARTS, self._out.append, hold_whitespace=True) if mode == "auto" else None
 
     def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         return self.head | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}

@@ -6,12 +6,19 @@ wrong when a chat handler does this instead. What comes back depends on ``tool_c
 
     none              tools not shown; the reply is plain content
     auto              reply parsed: each <tool_call>{"name", "arguments"}</tool_call> → tool_calls,
-                      the rest (if any) → content
+                      the rest (if any) → content; a reply with no such block: each bare
+                      or fenced {"name": <one of the tools>, "arguments": {...}} → tool_calls
     required / named  decoding constrained by a JSON schema
                       {"name": const NAME, "arguments": <that tool's parameters>}
                       (one branch per tool for required), so the reply *is* the call
 
 Calls are returned with ``arguments`` as a JSON string and ``finish_reason: "tool_calls"``.
+
+The bare form is how the embedded Qwen2.5-Coder models answer: on BFCL the 0.5B wrote
+229 of 250 replies' calls without the tags its template asks for (docs/eval/bfcl-0.5b/),
+and llama-server's Hermes parser reads such calls too. Here a bare object counts as a
+call only when it names one of the request's tools and its arguments are an object, so
+an answer that merely shows some JSON stays content.
 """
 
 from __future__ import annotations
@@ -108,34 +115,73 @@ def forced_call(text: str) -> list[ToolCall]:
     return [call] if call else []
 
 
-def parse_tool_calls(text: str) -> tuple[str | None, list[ToolCall]]:
-    """Split an ``auto`` reply into content and ``<tool_call>`` calls.
+def parse_tool_calls(text: str, names: frozenset[str] | set[str] = frozenset()) -> tuple[str | None, list[ToolCall]]:
+    """Split an ``auto`` reply into content and calls: its ``<tool_call>`` blocks, or,
+    when it has none, its bare or fenced JSON calls of the tools in ``names``.
 
     A block that is not a JSON call stays in the content, so nothing the model wrote
     is lost.
     """
+    spans: list[tuple[int, int]] = []
     calls: list[ToolCall] = []
-    kept: list[str] = []
-    last = 0
     for m in _TOOL_CALL_RE.finditer(text):
         try:
             call = _call(json.loads(m.group(1)))
         except ValueError:
             call = None
-        if call is None:
-            continue
-        kept.append(text[last:m.start()])
-        last = m.end()
-        calls.append(call)
+        if call is not None:
+            spans.append((m.start(), m.end()))
+            calls.append(call)
+    if not calls and names:
+        spans, calls = _bare_calls(text, names)
+    if not calls:
+        return text, []
+    kept, last = [], 0
+    for start, end in spans:
+        kept.append(text[last:start])
+        last = end
     kept.append(text[last:])
-    content = "".join(kept).strip()
-    return (content or None) if calls else text, calls
+    content = _EMPTY_FENCE_RE.sub("", "".join(kept)).strip()
+    return content or None, calls
 
 
-def assistant_reply(text: str, mode: str | None) -> AssistantMessage:
-    """The assistant message for a reply's whole text under tool ``mode`` (streamed or not)."""
+_EMPTY_FENCE_RE = re.compile(r"```[a-zA-Z]*\s*```")
+
+
+def _bare_calls(text: str, names: frozenset[str] | set[str]) -> tuple[list[tuple[int, int]], list[ToolCall]]:
+    """The spans and calls of the JSON values in ``text`` that are calls of ``names``
+    (one object, or a list of them)."""
+    decoder = json.JSONDecoder()
+    spans: list[tuple[int, int]] = []
+    calls: list[ToolCall] = []
+    at = 0
+    while (start := _next_value(text, at)) >= 0:
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except ValueError:
+            at = start + 1
+            continue
+        items = value if isinstance(value, list) and value else [value]
+        found = [_call(item) for item in items if isinstance(item, dict) and item.get("name") in names
+                 and isinstance(item.get("arguments", item.get("parameters")), dict)]
+        if found and len(found) == len(items):
+            spans.append((start, end))
+            calls += [c for c in found if c is not None]
+        at = end if found else start + 1
+    return spans, calls
+
+
+def _next_value(text: str, at: int) -> int:
+    """Where the next ``{`` or ``[`` is at or after ``at`` (-1: none)."""
+    hits = [i for i in (text.find("{", at), text.find("[", at)) if i >= 0]
+    return min(hits) if hits else -1
+
+
+def assistant_reply(text: str, mode: str | None, names: frozenset[str] = frozenset()) -> AssistantMessage:
+    """The assistant message for a reply's whole text under tool ``mode`` (streamed or
+    not); ``names``: the request's tools."""
     if mode in (None, "none"):
         return AssistantMessage(content=text)
     forced = mode not in ("auto", "none")
-    content, calls = (None, forced_call(text)) if forced else parse_tool_calls(text)
+    content, calls = (None, forced_call(text)) if forced else parse_tool_calls(text, names)
     return AssistantMessage(content=content if calls else text, tool_calls=calls or None)
