@@ -21,21 +21,8 @@ def test_with_a_grammar_each_tool_name_is_one_choice():
     assert choices and all({o.strip() for o in c.options} == names for c in choices)
 
 
-def test_a_name_that_starts_another_is_scored_with_its_bracket():
-    from foreplan.plan.grammar import tool_choices
-    from foreplan.tools.tool import tool
-    from foreplan.tools.toolkit import Toolkit
-
-    def look(text: str) -> str:
-        """Look it up.
-
-        Args:
-            text: what to look up.
-        """
-        return text
-
-    toolkit = Toolkit([tool(name="search")(look), tool(name="search_web")(look)])
-    assert set(tool_choices(toolkit)[0].options) == {" search[", " search_web"}
+def test_a_name_is_scored_with_the_bracket_after_it():
+    assert all(c.then == r"\[" for c in _options().constraint.choices)
 
 
 def test_the_first_token_rule_remains_an_option():

@@ -172,14 +172,10 @@ def plan_grammar(toolkit: Toolkit, max_steps: int = DEFAULT_MAX_STEPS, first: in
 def tool_choices(toolkit: Toolkit) -> tuple[Choice, ...]:
     """Each step's tool name as one whole choice (llm/choice.py): ``#E<k> =`` goes on with
     the most likely of the toolkit's names, whether or not the model has written the
-    space yet. A name is scored without the ``[`` after it (the 1.5B, meaning
-    ``organize_meeting_online``, wanted a ``(`` there, and that cost the name it meant
-    more than a wrong name cost), unless it starts another name: then the ``[`` says it
-    ends there (``search[`` against ``search_web``)."""
+    space yet. A name's score includes the model going on with a ``[`` (any token that
+    starts with one: ``[``, ``["``, ``['``), as the grammar then requires: without it, a
+    name won where the model meant a longer one (``recording_audio`` where it went on to
+    write ``recording_audio_by_robot``; ``search`` where it meant ``search_web``)."""
     names = toolkit.names
-
-    def written(name: str) -> str:
-        return name + "[" if any(o != name and o.startswith(name) for o in names) else name
-
-    return (Choice(r"#E[0-9]+ =", tuple(f" {written(n)}" for n in names)),
-            Choice(r"#E[0-9]+ = ", tuple(written(n) for n in names)))
+    return (Choice(r"#E[0-9]+ =", tuple(f" {n}" for n in names), r"\["),
+            Choice(r"#E[0-9]+ = ", tuple(names), r"\["))
