@@ -10,7 +10,9 @@ ask for (the 1.5B on a TaskBench task, after ``Plan: 1. Pay off the credit card`
 
 At a point where the text must go on with one of a few known strings (a ``Choice`` (base.py):
 a plan step's tool name), each option is scored by the sum of its tokens' log-probabilities,
-and the most likely whole option is taken. A best-first search over a trie of the
+plus, with ``Choice.then``, the log-probability that what comes next starts as it must
+(a ``[`` after a tool name: otherwise a name wins where the model goes on to write a
+longer one), and the most likely whole option is taken. A best-first search over a trie of the
 options' tokens finds it while evaluating few tokens: an option's score only falls as
 it grows, so the first complete option taken from the queue is the best one, and
 options whose first tokens are unlikely are never evaluated at all. (The context holds
