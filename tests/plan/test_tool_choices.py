@@ -18,11 +18,24 @@ def _options(**planner):
 def test_with_a_grammar_each_tool_name_is_one_choice():
     choices = _options().constraint.choices
     names = set(default_toolkit().names)
-    assert choices and all({o.strip() for o in c.options} == names for c in choices)
+    assert choices and all({o.strip().removesuffix("[") for o in c.options} == names for c in choices)
 
 
-def test_a_name_is_scored_with_the_bracket_after_it():
-    assert all(c.then == r"\[" for c in _options().constraint.choices)
+def test_each_name_is_scored_with_its_bracket_so_none_is_a_prefix_of_another():
+    from foreplan.plan.grammar import tool_choices
+    from foreplan.tools.tool import tool
+    from foreplan.tools.toolkit import Toolkit
+
+    def look(text: str) -> str:
+        """Look it up.
+
+        Args:
+            text: what to look up.
+        """
+        return text
+
+    toolkit = Toolkit([tool(name="search")(look), tool(name="search_web")(look)])
+    assert set(tool_choices(toolkit)[0].options) == {" search[", " search_web["}
 
 
 def test_the_first_token_rule_remains_an_option():

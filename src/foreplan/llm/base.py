@@ -32,17 +32,11 @@ class Choice:
 
     after: str
     options: tuple[str, ...]
-    then: str | None = None
-    """A regular expression for the character that comes right after an option (``\\[``
-    after a plan step's tool name): an option's score then includes the model going on
-    that way, so that a name is not taken where the model means a longer one."""
 
     def __post_init__(self) -> None:
         if not self.options:
             raise ValueError("a choice needs at least one option")
         re.compile(self.after)
-        if self.then is not None:
-            re.compile(self.then)
 
 
 @dataclass(frozen=True)

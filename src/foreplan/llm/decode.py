@@ -103,11 +103,11 @@ def greedy_tokens(llama: Any, grammar: str, choices: tuple[Choice, ...] = ()) ->
     chosen_at = -1  # a choice point is tried once, even when the grammar refused its option
     try:
         while True:
-            found = points.options_after(written) if points is not None and chosen_at != len(written) else None
-            if found is not None:
+            options = points.options_after(written) if points is not None and chosen_at != len(written) else None
+            if options is not None:
                 chosen_at = len(written)
                 start = llama.n_tokens
-                chosen = points.choose(found)  # evaluated: the context holds them
+                chosen = points.choose(options)  # evaluated: the context holds them
                 for i, token in enumerate(chosen):
                     if not chooser.allowed(token):  # the choice disagrees with the grammar
                         llama.n_tokens = start + i - 1  # back to where this token was chosen
