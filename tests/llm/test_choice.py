@@ -119,6 +119,20 @@ def test_choice_points_fire_only_after_their_text():
     assert points.options_after([]) is None
 
 
+def test_what_follows_an_option_is_scored_but_left_for_the_model_to_write():
+    class Names(TableLlama):
+        words = {b" pay": [3], b" pay[": [3, 4], b" apply": [1], b" apply[": [1, 2]}
+
+        def tokenize(self, text, add_bos=False, special=False):
+            return self.words[text]
+
+    # The first token prefers 1, but the model would not follow it with the bracket (2).
+    llama = Names({(): {1: 0.6, 3: 0.3}, (1,): {2: 0.01}, (3,): {4: 0.9}})
+    points = ChoicePoints(llama, (Choice("=", (" apply", " pay"), "["),))
+    assert points.choose(points._choices[0][1]) == [3]
+    assert llama.held() == (3,)  # the bracket is the model's to write
+
+
 def test_a_choice_needs_options():
     with pytest.raises(ValueError):
         Choice("x", ())

@@ -160,3 +160,28 @@ def test_the_context_grows_to_hold_a_long_prompt_and_its_reply(qwen):
     assert llm.n_ctx == 8192
     llm._fit(31_000, 4096)
     assert llm.n_ctx == 32768  # the reply gets what the trained context leaves
+
+
+def test_a_json_schema_pattern_that_matches_anywhere_is_decoded_with_its_meaning(qwen):
+    # Pydantic writes Field(pattern="^https?://") as is; llama.cpp's converter asserted.
+    schema = {"type": "object", "required": ["url"],
+              "properties": {"url": {"type": "string", "pattern": "^https?://"}}}
+    options = GenerationOptions(max_tokens=40, constraint=Constraint(json_schema=schema))
+    reply = qwen.generate([{"role": "user", "content": "Give the address of example.com in JSON."}], options)
+    url = json.loads(reply.text)["url"]
+    assert url.startswith(("http://", "https://"))
+
+
+def test_patterns_are_anchored_and_kept_as_they_mean():
+    from foreplan.llm.llamacpp import anchored
+
+    def pattern(p):
+        return anchored({"properties": {"u": {"type": "string", "pattern": p}}})["properties"]["u"]["pattern"]
+
+    assert pattern("^https?://") == "^https?://.*$"
+    assert pattern("abc") == "^.*(abc).*$"
+    assert pattern("^[a-z]+$") == "^[a-z]+$"
+    # A property named "pattern" is a schema, not a regular expression.
+    named = {"properties": {"pattern": {"type": "string", "pattern": "x"}}}
+    assert anchored(named)["properties"]["pattern"] == {"type": "string", "pattern": "^.*(x).*$"}
+    assert "pattern" not in anchored({"type": "string", "pattern": "x"}, keep_patterns=False)

@@ -32,6 +32,10 @@ class Choice:
 
     after: str
     options: tuple[str, ...]
+    then: str = ""
+    """Text that must follow each option (``[`` after a tool name): scored with it, so an
+    option the model would not go on with that way loses, but left for the model to
+    write, in whichever token it writes it (``[``, ``["``, ``['``)."""
 
     def __post_init__(self) -> None:
         if not self.options:

@@ -39,10 +39,19 @@ class ChoicePoints:
 
     def __init__(self, llama: Any, choices: tuple[Choice, ...]) -> None:
         self._llama = llama
-        self._choices = [(re.compile(f"(?:{c.after})$"), self._tries(c.options)) for c in choices]
+        self._written: dict[tuple[int, ...], int] = {}
+        """How many of a scored option's tokens are written (those of ``Choice.then`` are not)."""
+        self._choices = [(re.compile(f"(?:{c.after})$"), [self._tokens(o, c.then) for o in c.options])
+                         for c in choices]
 
-    def _tries(self, options: tuple[str, ...]) -> list[tuple[int, ...]]:
-        return [tuple(self._llama.tokenize(o.encode("utf-8"), add_bos=False, special=False)) for o in options]
+    def _tokens(self, option: str, then: str) -> tuple[int, ...]:
+        def tokenize(text: str) -> tuple[int, ...]:
+            return tuple(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+        scored, written = tokenize(option + then), tokenize(option)
+        # Where the tokenizer joins the option's end with ``then``, the whole is written.
+        self._written[scored] = len(written) if scored[:len(written)] == written else len(scored)
+        return scored
 
     def options_after(self, written: list[int]) -> list[tuple[int, ...]] | None:
         """The options' tokens when the text of ``written`` ends where a choice starts."""
@@ -55,8 +64,15 @@ class ChoicePoints:
         return None
 
     def choose(self, options: list[tuple[int, ...]]) -> list[int]:
-        """The tokens of the most likely option; the context then holds them, evaluated."""
-        return best_option(self._llama, options)[0]
+        """The tokens of the most likely option, without those of its ``then``; the
+        context then holds them, evaluated."""
+        base = self._llama.n_tokens
+        chosen = best_option(self._llama, options)[0]
+        keep = self._written.get(tuple(chosen), len(chosen))
+        if 0 < keep < len(chosen):  # back to the end of the option, with its logits
+            self._llama.n_tokens = base + keep - 1
+            self._llama.eval([chosen[keep - 1]])
+        return chosen[:keep]
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -163,15 +163,48 @@ def _load(path: Path, n_ctx: int, lora: Path | None = None) -> LoadedModel:
         return _loaded[key]
 
 
+def anchored(schema: Any, keep_patterns: bool = True) -> Any:
+    """``schema`` with each string ``pattern`` anchored at both ends, keeping its meaning
+    (or, without ``keep_patterns``, with the patterns left out).
+
+    A JSON Schema pattern matches anywhere in the string (``^https?://`` means "starts
+    with http:// or https://"); llama.cpp's converter only takes patterns that match the
+    whole string and fails an assertion on any other, which failed every step whose tool
+    has such an argument. So ``p`` becomes ``^.*(p)`` / ``p.*$`` where it is not anchored.
+    """
+    if isinstance(schema, list):
+        return [anchored(item, keep_patterns) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: anchored(value, keep_patterns) for key, value in schema.items() if key != "pattern"}
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and keep_patterns:
+        start = pattern if pattern.startswith("^") else f"^.*({pattern})"
+        out["pattern"] = start if start.endswith("$") and not start.endswith("\\$") else f"{start}.*$"
+    elif "pattern" in schema and not isinstance(pattern, str):  # a property named "pattern"
+        out["pattern"] = anchored(pattern, keep_patterns)
+    return out
+
+
 @lru_cache(maxsize=64)
 def _gbnf(source: str, kind: str, vocab: Any) -> str:
-    """GBNF source that llama.cpp has compiled once (it would crash on one that does not)."""
+    """GBNF source that llama.cpp has compiled once (it would crash on one that does not).
+
+    A JSON schema whose patterns llama.cpp's converter cannot read (it takes a subset of
+    regular expressions) is decoded without them: the tool's own model still checks
+    each value against its pattern before the tool runs.
+    """
     llama_cpp = _import_llama_cpp()
     if kind == "json":
-        try:
-            source = llama_cpp.llama_grammar.json_schema_to_gbnf(source)
-        except (ValueError, RuntimeError, KeyError, TypeError) as exc:
-            raise LLMError(f"llama.cpp cannot turn this JSON schema into a grammar: {exc}") from exc
+        schema = json.loads(source)
+        for keep_patterns in (True, False):
+            try:
+                source = llama_cpp.llama_grammar.json_schema_to_gbnf(json.dumps(anchored(schema, keep_patterns)))
+                break
+            except (AssertionError, ValueError, RuntimeError, KeyError, TypeError) as exc:
+                error = exc
+        else:
+            raise LLMError(f"llama.cpp cannot turn this JSON schema into a grammar: {error}") from error
     check_grammar(vocab, source)
     return source
 

@@ -171,16 +171,17 @@ def plan_grammar(toolkit: Toolkit, max_steps: int = DEFAULT_MAX_STEPS, first: in
 
 def tool_choices(toolkit: Toolkit) -> tuple[Choice, ...]:
     """Each step's tool name as one whole choice (llm/choice.py): ``#E<k> =`` goes on with
-    the most likely of `` tool[`` for the toolkit's tools, whether or not the model has
-    written the space yet.
+    the most likely of the toolkit's names, whether or not the model has written the
+    space yet.
 
-    The ``[`` the grammar requires after a name is part of the option, so a name the
-    model would not go on with as a plan step loses (and no name is a prefix of another).
-    Measured on TaskBench's first 100 test records (1.5B, ``--keyword-arguments``), node
-    F1 by how a name is scored: first token 81.17, whole name without the ``[`` 81.7,
-    with any token starting with ``[`` 81.2 (first 68), with the ``[`` token 83.61. Its
-    cost: where the model wanted a ``(`` after the name it meant
-    (``organize_meeting_online(``), another name can win."""
+    Each name is scored with the ``[`` the grammar requires after it, so a name the model
+    would not go on with as a plan step loses (and no name is a prefix of another); the
+    model then writes the bracket itself. Measured on TaskBench's first 100 test records
+    (1.5B, ``--keyword-arguments``), node F1 by how a name is scored: first token 81.17,
+    the name alone 81.7, the name and any token that starts with ``[`` 81.2 (first 68),
+    the name and the ``[`` token 83.61. Writing that ``[`` token too (rather than the
+    ``["`` the model prefers) changed how the 1.5B wrote inputs after it: unquoted, with
+    an extra value (``query_sql[notes/insert, "INSERT ..."]``)."""
     names = toolkit.names
-    return (Choice(r"#E[0-9]+ =", tuple(f" {n}[" for n in names)),
-            Choice(r"#E[0-9]+ = ", tuple(f"{n}[" for n in names)))
+    return (Choice(r"#E[0-9]+ =", tuple(f" {n}" for n in names), "["),
+            Choice(r"#E[0-9]+ = ", tuple(names), "["))
