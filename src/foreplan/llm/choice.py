@@ -10,7 +10,8 @@ ask for (the 1.5B on a TaskBench task, after ``Plan: 1. Pay off the credit card`
 
 At a point where the text must go on with one of a few known strings (a ``Choice`` (base.py):
 a plan step's tool name), each option is scored by the sum of its tokens' log-probabilities,
-and the most likely whole option is taken. A best-first search over a trie of the
+with those of the text that must follow it (``Choice.then``: the ``[`` after a name), and
+the most likely whole option is taken. A best-first search over a trie of the
 options' tokens finds it while evaluating few tokens: an option's score only falls as
 it grows, so the first complete option taken from the queue is the best one, and
 options whose first tokens are unlikely are never evaluated at all. (The context holds
@@ -18,8 +19,9 @@ one branch at a time: when the model is unsure between many names, going back an
 evaluates some tokens again, up to about 1.4× all the options' tokens in the worst case
 measured.)
 
-After the search the context holds the chosen tokens, evaluated, so decoding goes on
-from there as if the model had written them.
+After the search the context holds the chosen option's tokens, evaluated (not those of
+its ``then``: the model writes that itself, in its own tokens), so decoding goes on from
+there as if the model had written them.
 """
 
 from __future__ import annotations
