@@ -56,10 +56,10 @@ def main() -> int:
         llm = resolve_model(name)
         messages = Planner(llm, toolkit).prompt(TASK)
         free = GenerationOptions(max_tokens=args.max_tokens)
-        constrained = GenerationOptions(max_tokens=args.max_tokens,
-                                        constraint=Constraint(grammar=plan_grammar(toolkit, 6)))
-        chosen = GenerationOptions(max_tokens=args.max_tokens, constraint=Constraint(
-            grammar=plan_grammar(toolkit, 6), choices=tool_choices(toolkit)))
+        grammar = plan_grammar(toolkit, 6)
+        constrained = GenerationOptions(max_tokens=args.max_tokens, constraint=Constraint(grammar=grammar))
+        chosen = GenerationOptions(max_tokens=args.max_tokens,
+                                   constraint=Constraint(grammar=grammar, choices=tool_choices(toolkit)))
         llama_cpp_gbnf = LlamaCppLLM(llm.path, fast_grammar=False)  # same loaded model
         free_rate, free_tokens, _ = tokens_per_second(llm, messages, free, args.repeats)
         slow_rate, _, slow_text = tokens_per_second(llama_cpp_gbnf, messages, constrained, args.repeats)

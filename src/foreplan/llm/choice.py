@@ -92,8 +92,10 @@ def best_option(llama: Any, options: list[tuple[int, ...]]) -> tuple[list[int], 
     """
     base = llama.n_tokens
     n_vocab = llama.n_vocab()
-    children: dict[tuple[int, ...], set[int]] = {}
     complete = {tuple(o) for o in options if o}
+    if not complete:
+        raise ValueError("no option to choose from")
+    children: dict[tuple[int, ...], set[int]] = {}
     for option in complete:
         for i in range(len(option)):
             children.setdefault(option[:i], set()).add(option[i])
@@ -114,29 +116,23 @@ def best_option(llama: Any, options: list[tuple[int, ...]]) -> tuple[list[int], 
         evaluated += len(path) - same
         held = path
 
-    root = _log_softmax(np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(n_vocab,)).copy())
-    first_pick = max(children[()], key=lambda t: root[t])
-    queue: list[tuple[float, int, tuple[int, ...], bool]] = []
-    order = 0
-    for token in children[()]:
-        path = (token,)
-        queue.append((-float(root[token]), order, path, path in complete))
-        order += 1
-        if path in complete and path in children:
-            queue.append((-float(root[token]), order, path, False))
-            order += 1
-    heapq.heapify(queue)
-    while queue:
-        cost, _, path, done = heapq.heappop(queue)
+    def scores() -> np.ndarray:
+        return _log_softmax(np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(n_vocab,)).copy())
+
+    first = scores()  # the root's, read before any option is evaluated
+    first_pick = max(children[()], key=lambda t: first[t])
+    # (cost, tie-break, path, final): a path is opened (its next tokens scored) before it
+    # can be taken as an option, and costs only grow along a path.
+    queue: list[tuple[float, int, tuple[int, ...], bool]] = [(0.0, 0, (), False)]
+    order = 1
+    while True:
+        cost, _, path, final = heapq.heappop(queue)
         hold(path)
-        if done:
+        if final:
             return list(path), evaluated, first_pick
-        scores = _log_softmax(np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(n_vocab,)))
-        for token in children.get(path, ()):
-            longer = path + (token,)
-            heapq.heappush(queue, (cost - float(scores[token]), order, longer, longer in complete))
+        here = scores() if path else first
+        entries = [(cost, path, True)] if path in complete else []
+        entries += [(cost - float(here[token]), path + (token,), False) for token in children.get(path, ())]
+        for entry_cost, entry_path, entry_final in entries:
+            heapq.heappush(queue, (entry_cost, order, entry_path, entry_final))
             order += 1
-            if longer in complete and longer in children:
-                heapq.heappush(queue, (cost - float(scores[token]), order, longer, False))
-                order += 1
-    raise ValueError("no option to choose from")

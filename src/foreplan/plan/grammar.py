@@ -17,9 +17,9 @@ character, and a plan line holds no ``[`` or ``#E`` (so no text on it reads as a
 
 Tools named in ``named`` take their input only as keyword arguments, one for each of the
 tool's own arguments, required ones first, in its schema's order
-(``order_taxi[location='Eiffel Tower', platform='Uber']``): the repair round uses it for a step whose input did not fit its
-tool (three values for two arguments, an argument the tool does not have), since the
-1.5B, told in words, wrote the same misfit again.
+(``order_taxi[location='Eiffel Tower', platform='Uber']``): the repair round uses it for a
+step whose input did not fit its tool (three values for two arguments, an argument the
+tool does not have), since the 1.5B, told in words, wrote the same misfit again.
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ def _value_rules(k: int) -> list[str]:
     """Step ``k``'s keyword values, by the kind of argument: text is a quoted string (which
     may cite earlier steps), a number is a number (without a point for an integer), a flag
     is true or false, and anything else may be any of these or a list; a reference fits
-    every kind (the worker checks its value). A string holds the other kind of quote (``"John's"``), and no backslash or
-    bracket, so that it reads back as written."""
+    every kind (the worker checks its value). A string holds the other kind of quote
+    (``"John's"``), and no backslash or bracket, so that it reads back as written."""
     ref = f" | ref{k}" if k > 1 else ""
     rules = []
     for name, quote in (("sq", "'"), ("dq", '"')):
